@@ -1,0 +1,178 @@
+"""Checks of what users hand to `fit` and `generate`, with errors that say how to fix it.
+
+Inside a compiled step only shapes can be checked, so value checks (image
+range, label range) run here on the host: on whole NumPy arrays, and on the
+first batch of a `tf.data.Dataset`, `keras.utils.PyDataset` or torch
+`DataLoader`.
+"""
+
+import numpy as np
+
+RANGE_TOLERANCE = 1e-3
+
+
+def first_batch(x):
+    """Returns the first element of a dataset-like `x` as NumPy, or None.
+
+    Args:
+        x: a NumPy array or tuple of arrays (returned as is), a
+            `tf.data.Dataset`, a `keras.utils.PyDataset` or a torch
+            `DataLoader`. Python generators are not peeked at (that would
+            consume them).
+    """
+    if isinstance(x, (np.ndarray, tuple, list)):
+        return x
+    module = type(x).__module__
+    if module.startswith("tensorflow") and hasattr(x, "take"):
+        for element in x.take(1):
+            return _to_numpy(element)
+        return None
+    if hasattr(x, "__getitem__") and hasattr(x, "num_batches"):  # PyDataset
+        return _to_numpy(x[0]) if len(x) else None
+    if module.startswith("torch.utils.data"):
+        for element in x:
+            return _to_numpy(element)
+    return None
+
+
+def _to_numpy(element):
+    if isinstance(element, (tuple, list)):
+        return type(element)(_to_numpy(e) for e in element)
+    if isinstance(element, dict):
+        return element
+    return np.asarray(element)
+
+
+def split_images_and_labels(data):
+    """Splits `images`, `(images,)` or `(images, labels)` into a pair."""
+    if isinstance(data, (tuple, list)) and len(data) == 1:
+        data = data[0]
+    if isinstance(data, (tuple, list)):
+        if len(data) > 2:
+            raise ValueError(
+                "Training data must be `images` or `(images, labels)`; "
+                f"received a tuple of {len(data)} elements. GANs take no "
+                "sample weights."
+            )
+        return data[0], data[1]
+    return data, None
+
+
+def check_images(images, image_shape, argument="x"):
+    """Raises a ValueError unless `images` is a batch of `image_shape` in [-1, 1].
+
+    Args:
+        images: array-like of shape `(batch,) + image_shape`.
+        image_shape: the `(height, width, channels)` the model was built for.
+        argument: the argument name to put in the message.
+    """
+    images = np.asarray(images)
+    expected = tuple(image_shape)
+    if images.ndim != len(expected) + 1 or tuple(images.shape[1:]) != expected:
+        hint = ""
+        if images.ndim == 4 and tuple(images.shape[2:]) + images.shape[1:2] == expected:
+            hint = (
+                " The images look channels-first (N, C, H, W): keras-gans uses "
+                "channels-last; transpose with images.transpose(0, 2, 3, 1)."
+            )
+        elif images.ndim == len(expected) and expected[-1] == 1:
+            hint = " Add the channel axis with images[..., None]."
+        raise ValueError(
+            f"`{argument}` must be images of shape (batch, {', '.join(map(str, expected))})"
+            f" to match the model's image_shape={expected}; received shape "
+            f"{images.shape}.{hint}"
+        )
+    if images.size == 0:
+        return
+    if not np.issubdtype(images.dtype, np.floating) and images.dtype != bool:
+        low, high = images.min(), images.max()
+    else:
+        low, high = float(np.nanmin(images)), float(np.nanmax(images))
+    if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
+        raise ValueError(
+            f"`{argument}` must hold pixel values in [-1, 1] (the generator ends "
+            f"in tanh); received values in [{low}, {high}]. For uint8 images in "
+            "[0, 255] use `images.astype('float32') / 127.5 - 1`, or "
+            "`keras_gans.datasets.scale_images(images)`."
+        )
+
+
+def check_labels(labels, num_classes, argument="labels", batch_size=None):
+    """Raises a ValueError unless `labels` are integer class ids in [0, num_classes)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(
+            f"`{argument}` must be a 1-D array of integer class ids; received "
+            f"shape {labels.shape}. One-hot labels can be turned into ids with "
+            "labels.argmax(axis=-1)."
+        )
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise ValueError(
+                f"`{argument}` must be integer class ids; received dtype "
+                f"{labels.dtype} with non-integer values."
+            )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"`{argument}` must be class ids in [0, {num_classes}) for a model "
+            f"with num_classes={num_classes}; received values in "
+            f"[{labels.min()}, {labels.max()}]."
+        )
+    if batch_size is not None and len(labels) != batch_size:
+        raise ValueError(
+            f"`{argument}` has {len(labels)} entries but there are "
+            f"{batch_size} images; give one label per image."
+        )
+    return labels.astype("int32")
+
+
+def check_training_data(x, y, *, image_shape, num_classes, batch_size, argument="x"):
+    """Checks the data passed to `fit` (or `validation_data`) before training.
+
+    Args:
+        x: what the user passed as `x`.
+        y: what the user passed as `y` (labels for a conditional model).
+        image_shape: the model's image shape.
+        num_classes: the number of classes, or None for unconditional models.
+        batch_size: the `batch_size` given to `fit`, if any.
+        argument: name of the argument, for messages.
+    """
+    batch = first_batch(x) if y is None else (first_batch(x), y)
+    if batch is None:
+        return
+    images, labels = split_images_and_labels(batch)
+    if images is None:
+        return
+    if isinstance(images, dict):
+        raise TypeError(
+            f"`{argument}` must be images (or images and labels), not a dict."
+        )
+    check_images(images, image_shape, argument=argument)
+    num_images = len(images)
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError(
+                f"This model is unconditional but `{argument}` carries labels. "
+                "Pass the images alone (for image_dataset_from_directory use "
+                "label_mode=None), or use keras_gans.ConditionalGAN to train "
+                "on labels."
+            )
+    else:
+        if labels is None:
+            raise ValueError(
+                "A conditional model needs labels: call fit((images, labels)) or "
+                "fit(images, labels) with integer class ids."
+            )
+        check_labels(labels, num_classes, argument="labels", batch_size=num_images)
+    if (
+        isinstance(images, np.ndarray)
+        and batch_size is not None
+        and isinstance(x, (np.ndarray, tuple, list))
+        and batch_size > num_images
+    ):
+        raise ValueError(
+            f"`batch_size`={batch_size} is larger than the {num_images} training "
+            f"images; use batch_size <= {num_images}."
+        )

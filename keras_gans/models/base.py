@@ -1,0 +1,434 @@
+"""`BaseGAN`: the `keras.Model` every keras-gans model is built on.
+
+It holds a generator and a discriminator, two optimizers behind one
+`keras.optimizers.MultiOptimizer` (so Keras' trainers, callbacks and saving
+see one `model.optimizer` that carries both states), four metrics, and a
+`SeedGenerator` for the training noise. The step itself comes from the
+backend's trainer in `keras_gans.trainers`.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gans import data_checks, losses
+from keras_gans.trainers import GANTrainer
+
+_BACKEND = keras.backend.backend()
+
+
+def default_optimizer():
+    """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+class _OptimizerByNetwork:
+    """Tells `MultiOptimizer` which optimizer owns a variable: by network."""
+
+    def __init__(self, assignments):
+        self.assignments = [
+            ({id(v) for v in network.trainable_variables}, optimizer)
+            for network, optimizer in assignments
+        ]
+
+    def __call__(self, variable):
+        for variable_ids, optimizer in self.assignments:
+            if id(variable) in variable_ids:
+                return optimizer
+        raise ValueError(
+            f"Variable {variable.path} belongs to neither the generator nor the "
+            "discriminator; a GAN trains those two networks only."
+        )
+
+
+class BaseGAN(GANTrainer, keras.Model):
+    """A generator and a discriminator trained adversarially with `fit`.
+
+    Subclasses choose default networks and how labels are fed; this class
+    does the rest. Users normally build `GAN`, `DCGAN` or `ConditionalGAN`.
+
+    Args:
+        generator: a `keras.Model` mapping latent vectors `(batch,
+            latent_dim)` (and labels, for conditional models) to images in
+            [-1, 1].
+        discriminator: a `keras.Model` mapping images (and labels) to one
+            logit per image, shape `(batch, 1)`.
+        latent_dim: size of the latent vectors.
+        loss: a `keras_gans.losses` name or `GANLoss`; default
+            `"non_saturating"`.
+        d_steps: discriminator updates per generator update.
+        label_smoothing: one-sided label smoothing of the real targets.
+        seed: seed of the training noise; None draws it from Keras' global
+            seed (`keras.utils.set_random_seed`).
+    """
+
+    num_classes = None
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        loss="non_saturating",
+        d_steps=1,
+        label_smoothing=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+            raise ValueError(
+                f"`latent_dim` must be a positive integer. Received: {latent_dim!r}"
+            )
+        if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
+            raise ValueError(
+                f"`d_steps` must be an integer >= 1. Received: {d_steps!r}"
+            )
+        for argument, network in (
+            ("generator", generator),
+            ("discriminator", discriminator),
+        ):
+            if not isinstance(network, keras.Model):
+                raise TypeError(
+                    f"`{argument}` must be a keras.Model; received {type(network).__name__}."
+                )
+        self.latent_dim = int(latent_dim)
+        self.d_steps = int(d_steps)
+        self.label_smoothing = float(label_smoothing)
+        self.gan_loss = losses.get(loss, label_smoothing=self.label_smoothing)
+        self.seed = seed
+        self.generator = generator
+        self.discriminator = discriminator
+        self.image_shape = self._check_networks()
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.real_accuracy_tracker = keras.metrics.Mean(name="real_accuracy")
+        self.fake_accuracy_tracker = keras.metrics.Mean(name="fake_accuracy")
+        self.built = True
+
+    # Networks -----------------------------------------------------------
+
+    def _generator_input_spec(self, batch):
+        return keras.KerasTensor((batch, self.latent_dim))
+
+    def _discriminator_inputs(self, images, labels):
+        return images
+
+    def _check_networks(self):
+        """Checks the two networks fit together; returns the image shape."""
+        try:
+            fake = self.generator.compute_output_spec(self._generator_input_spec(2))
+        except Exception as error:
+            raise ValueError(
+                "`generator` must accept "
+                f"{self._describe_generator_inputs()}; calling it failed: {error}"
+            ) from error
+        image_shape = tuple(fake.shape[1:])
+        if len(image_shape) != 3 or None in image_shape:
+            raise ValueError(
+                "`generator` must output images of shape (batch, height, width, "
+                f"channels); its output shape is {fake.shape}."
+            )
+        try:
+            logits = self.discriminator.compute_output_spec(
+                self._discriminator_inputs(fake, self._label_spec(2))
+            )
+        except Exception as error:
+            raise ValueError(
+                f"`discriminator` must accept the generator's images of shape "
+                f"{image_shape}; calling it failed: {error}"
+            ) from error
+        if tuple(logits.shape[1:]) not in ((1,), ()):
+            raise ValueError(
+                "`discriminator` must output one logit per image, shape (batch, 1); "
+                f"its output shape is {logits.shape}."
+            )
+        return image_shape
+
+    def _describe_generator_inputs(self):
+        return f"latent vectors of shape (batch, {self.latent_dim})"
+
+    def _label_spec(self, batch):
+        return None
+
+    def _generate(self, latent, labels, training):
+        return self.generator(latent, training=training)
+
+    def call(self, inputs, training=False):
+        """Maps latent vectors to images; `predict(latent)` uses this."""
+        return self.generator(inputs, training=training)
+
+    @property
+    def sampling_generator(self):
+        """The generator `generate()` samples with (the EMA copy when one is kept)."""
+        return getattr(self, "ema_generator", None) or self.generator
+
+    # Training step pieces (called by keras_gans.trainers) -------------------
+
+    def _unpack_batch(self, data):
+        images, labels = data_checks.split_images_and_labels(data)
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"Training images must have shape (batch, {', '.join(map(str, self.image_shape))}) "
+                f"to match image_shape={self.image_shape}; received {tuple(images.shape)}."
+            )
+        if labels is not None:
+            raise ValueError(
+                "This model is unconditional but the training data carries labels. "
+                "Pass the images alone, or use keras_gans.ConditionalGAN."
+            )
+        return ops.cast(images, self.compute_dtype), None
+
+    def _sample_latent(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim),
+            seed=self.seed_generator,
+            dtype=self.compute_dtype,
+        )
+
+    def _discriminator_loss(self, real_images, labels, training):
+        batch_size = ops.shape(real_images)[0]
+        fake_images = ops.stop_gradient(
+            self._generate(self._sample_latent(batch_size), labels, training)
+        )
+        images = ops.concatenate([real_images, fake_images], axis=0)
+        both_labels = (
+            None if labels is None else ops.concatenate([labels, labels], axis=0)
+        )
+        logits = self.discriminator(
+            self._discriminator_inputs(images, both_labels), training=training
+        )
+        logits = ops.cast(ops.reshape(logits, (-1,)), "float32")
+        real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
+        loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+        return loss, (real_logits, fake_logits)
+
+    def _generator_loss(self, batch_size, labels, training):
+        fake_images = self._generate(self._sample_latent(batch_size), labels, training)
+        fake_logits = self.discriminator(
+            self._discriminator_inputs(fake_images, labels), training=training
+        )
+        fake_logits = ops.cast(ops.reshape(fake_logits, (-1,)), "float32")
+        return self.gan_loss.generator_loss(fake_logits), fake_logits
+
+    @property
+    def metrics(self):
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.real_accuracy_tracker,
+            self.fake_accuracy_tracker,
+        ]
+
+    # compile / fit ------------------------------------------------------------
+
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        *,
+        steps_per_execution=1,
+        jit_compile="auto",
+        run_eagerly=False,
+    ):
+        """Configures the two optimizers and how steps are compiled.
+
+        Args:
+            d_optimizer: optimizer of the discriminator (instance, name or
+                config); default Adam(2e-4, beta_1=0.5).
+            g_optimizer: optimizer of the generator; same default. Must be a
+                different instance from `d_optimizer`.
+            steps_per_execution: training steps run per compiled call.
+            jit_compile: `"auto"` (XLA on JAX, none on TensorFlow/CPU and
+                torch), True or False; as in `keras.Model.compile`.
+            run_eagerly: run the step eagerly, for debugging (not on JAX).
+
+        Example:
+
+        ```python
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(4e-4, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5),
+        )
+        ```
+        """
+        d_optimizer = keras.optimizers.get(d_optimizer or default_optimizer())
+        g_optimizer = keras.optimizers.get(g_optimizer or default_optimizer())
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "`d_optimizer` and `g_optimizer` must be two optimizer instances: "
+                "each keeps its own slots for its own network."
+            )
+        if run_eagerly and _BACKEND == "jax":
+            raise ValueError(
+                "`run_eagerly=True` is not supported on the JAX backend: the GAN "
+                "step is a pure function and always runs jit-compiled."
+            )
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        optimizer = keras.optimizers.MultiOptimizer(
+            _OptimizerByNetwork(
+                [(self.generator, g_optimizer), (self.discriminator, d_optimizer)]
+            ),
+            name="gan_optimizer",
+        )
+        requested_jit_compile = jit_compile
+        if jit_compile == "auto":
+            jit_compile = self._default_jit_compile()
+        super().compile(
+            optimizer=optimizer,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+        )
+        self.optimizer.build(self.trainable_variables)
+        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
+            d_optimizer=d_optimizer,
+            g_optimizer=g_optimizer,
+            steps_per_execution=steps_per_execution,
+            jit_compile=requested_jit_compile,
+            run_eagerly=run_eagerly,
+        )
+
+    @staticmethod
+    def _default_jit_compile():
+        # Measured in benchmarks/throughput.py: XLA is what makes the JAX step
+        # fast; TensorFlow's CPU step is faster without it, and torch runs eagerly.
+        return _BACKEND == "jax"
+
+    def get_compile_config(self):
+        if self.compiled and hasattr(self, "_compile_config"):
+            return self._compile_config.serialize()
+        return {}
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+
+    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+        """Trains the GAN; the same arguments as `keras.Model.fit`.
+
+        `x` is a NumPy array of images in [-1, 1] with shape `(N,) +
+        image_shape`, a `tf.data.Dataset`, a `keras.utils.PyDataset` or a
+        torch `DataLoader` yielding such batches. Conditional models take
+        `(images, labels)` as `x`, or labels as `y`.
+        """
+        self._assert_compile_called("fit")
+        data_checks.check_training_data(
+            x,
+            y,
+            image_shape=self.image_shape,
+            num_classes=self.num_classes,
+            batch_size=batch_size,
+        )
+        validation_data = kwargs.get("validation_data")
+        if validation_data is not None:
+            data_checks.check_training_data(
+                validation_data,
+                None,
+                image_shape=self.image_shape,
+                num_classes=self.num_classes,
+                batch_size=None,
+                argument="validation_data",
+            )
+        return super().fit(x, y, batch_size=batch_size, **kwargs)
+
+    # Sampling -----------------------------------------------------------------
+
+    def _sync_training_state(self):
+        """On JAX, writes the in-flight training state back into the variables."""
+        if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+            self.jax_state_sync()
+
+    def sample_latent(self, num_images, seed=None):
+        """Draws `num_images` latent vectors as a NumPy array.
+
+        Noise comes from NumPy so that the same `seed` gives the same latent
+        vectors on every backend. With `seed=None` it comes from NumPy's
+        global generator, which `keras.utils.set_random_seed` seeds.
+        """
+        rng = np.random if seed is None else np.random.default_rng(seed)
+        return rng.standard_normal((int(num_images), self.latent_dim)).astype("float32")
+
+    def _check_latent(self, latent):
+        latent = np.asarray(latent, dtype="float32")
+        if latent.ndim != 2 or latent.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"`latent` must have shape (num_images, {self.latent_dim}) for "
+                f"latent_dim={self.latent_dim}; received shape {latent.shape}."
+            )
+        return latent
+
+    def _resolve_generate_inputs(self, num_images, labels, seed, latent):
+        if labels is not None:
+            raise ValueError(
+                "`labels` were given but this model is unconditional; use "
+                "keras_gans.ConditionalGAN for class-conditional sampling."
+            )
+        if latent is not None:
+            latent = self._check_latent(latent)
+        else:
+            if num_images is None or int(num_images) < 1:
+                raise ValueError(
+                    f"`num_images` must be a positive integer. Received: {num_images!r}"
+                )
+            latent = self.sample_latent(num_images, seed)
+        return latent, None
+
+    def generate(
+        self, num_images=None, labels=None, seed=None, latent=None, batch_size=256
+    ):
+        """Generates images with the (EMA, when kept) generator.
+
+        Args:
+            num_images: how many images; ignored when `latent` is given.
+            labels: class ids, one per image (conditional models only).
+            seed: integer seed of the latent noise; the same seed gives the
+                same images on every backend.
+            latent: explicit latent vectors, shape `(num_images, latent_dim)`.
+            batch_size: images per generator call.
+
+        Returns:
+            float32 NumPy array `(num_images,) + image_shape` in [-1, 1].
+
+        Example:
+
+        ```python
+        images = gan.generate(16, seed=0)
+        ```
+        """
+        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
+        self._sync_training_state()
+        generator = self.sampling_generator
+        batches = []
+        for start in range(0, len(latent), batch_size):
+            inputs = latent[start : start + batch_size]
+            if labels is not None:
+                inputs = [inputs, labels[start : start + batch_size]]
+            batches.append(ops.convert_to_numpy(generator(inputs, training=False)))
+        return np.concatenate(batches).astype("float32")
+
+    # Serialization --------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "loss": keras.saving.serialize_keras_object(self.gan_loss),
+            "d_steps": self.d_steps,
+            "label_smoothing": self.label_smoothing,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator", "loss"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

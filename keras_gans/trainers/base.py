@@ -1,0 +1,75 @@
+"""The backend-free half of GAN training: what one step does, not how.
+
+A step is `d_steps` discriminator updates followed by one generator update.
+Each update is "minimise this loss over this network's weights with this
+optimizer"; only that gradient mechanic differs between JAX, TensorFlow and
+PyTorch, so each backend's trainer implements `_minimize` and the plumbing
+Keras' own trainer for that backend expects (see `jax.py`, `tensorflow.py`,
+`torch.py` beside this file). Everything else lives here, written once.
+"""
+
+from keras import ops
+
+
+class BaseGANTrainer:
+    """Mixin with the GAN train and test steps, shared by every backend.
+
+    The model class it is mixed into provides `generator`, `discriminator`,
+    `d_optimizer`, `g_optimizer`, `gan_loss`, `d_steps`, the metric trackers,
+    and `_discriminator_loss` / `_generator_loss` (how the networks are fed,
+    which differs between unconditional and conditional models).
+    """
+
+    def _minimize(self, network, optimizer, loss_fn):
+        """Runs `loss_fn()`, then one `optimizer` update of `network`'s weights.
+
+        Args:
+            network: the `keras.Model` whose trainable variables are updated;
+                gradients flow to these variables only.
+            optimizer: the optimizer that owns those variables.
+            loss_fn: a function of no arguments returning `(loss, aux)`,
+                where `loss` is a scalar tensor and `aux` any structure of
+                tensors to hand back to the caller.
+
+        Returns:
+            `(loss, aux)` as computed before the update.
+        """
+        raise NotImplementedError
+
+    def _gan_train_step(self, data):
+        real_images, labels = self._unpack_batch(data)
+        batch_size = ops.shape(real_images)[0]
+        for _ in range(self.d_steps):
+            d_loss, (real_logits, fake_logits) = self._minimize(
+                self.discriminator,
+                self.d_optimizer,
+                lambda: self._discriminator_loss(real_images, labels, training=True),
+            )
+        g_loss, _ = self._minimize(
+            self.generator,
+            self.g_optimizer,
+            lambda: self._generator_loss(batch_size, labels, training=True),
+        )
+        # One model step is one generator update; callbacks read this count.
+        self.optimizer.iterations.assign_add(1)
+        return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
+
+    def _gan_test_step(self, data):
+        real_images, labels = self._unpack_batch(data)
+        batch_size = ops.shape(real_images)[0]
+        d_loss, (real_logits, fake_logits) = self._discriminator_loss(
+            real_images, labels, training=False
+        )
+        g_loss, _ = self._generator_loss(batch_size, labels, training=False)
+        return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
+
+    def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.real_accuracy_tracker.update_state(
+            ops.cast(ops.greater(real_logits, 0.0), "float32")
+        )
+        self.fake_accuracy_tracker.update_state(
+            ops.cast(ops.less(fake_logits, 0.0), "float32")
+        )
+        return {metric.name: metric.result() for metric in self.metrics}

@@ -1,0 +1,142 @@
+"""Pytest fixtures that point the real `huggingface_hub` client at a local `HubServer`.
+
+`huggingface_hub.constants` reads `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_DISABLE_XET` and
+friends once, when `huggingface_hub` is first imported, and derives more constants
+from them (the download URL template, the cache and token paths, the hosts trusted
+with the token). So the environment must be set before anything imports the client:
+`start_session_server()` does it, and this module's `pytest_configure` hook calls it
+before test modules are collected. Enable it from `tests/conftest.py` with
+
+```python
+pytest_plugins = ["hub_fixtures"]
+```
+
+or call `start_session_server()` from the conftest's own `pytest_configure`.
+
+Offline mode is read at call time (`constants.is_offline_mode()` returns
+`constants.HF_HUB_OFFLINE`), so `hub_offline` patches that constant in-process and
+sets `HF_HUB_OFFLINE=1` for subprocesses.
+
+Fixtures:
+- `hub`: the session's `HubServer`; faults injected by a test are cleared after it.
+- `hub_token`: sets `HF_TOKEN` to a token of `HUB_USER` and returns it.
+- `hub_repo_id`: a repo id under `HUB_USER` that no other test uses.
+- `hub_offline`: switches the client to offline mode for one test.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import pytest
+from hub_server import HubServer
+
+HUB_USER = "keras-gans-tester"
+HUB_TOKEN = "hf_keras_gans_tester_token"
+OTHER_USER = "someone-else"
+OTHER_TOKEN = "hf_someone_else_token"
+
+_CLIENT_ENV = {
+    "HF_HUB_DISABLE_XET": "1",  # the server speaks LFS, not Xet
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_UPDATE_CHECK": "1",
+}
+_CLEARED_ENV = (
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_TOKEN_PATH",
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "HF_ASSETS_CACHE",
+    "HUGGINGFACE_ASSETS_CACHE",
+    "HF_XET_CACHE",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HUGGINGFACE_CO_STAGING",
+)
+
+_session: HubServer | None = None
+_repo_numbers = itertools.count()
+
+
+def start_session_server() -> HubServer:
+    """Starts the session's `HubServer` and points `huggingface_hub` at it.
+
+    Sets `HF_ENDPOINT` to the server, `HF_HOME` to a fresh temporary folder (so the
+    download cache and token file are the test session's own),
+    `HF_HUB_DISABLE_XET=1` and `HF_HUB_DISABLE_TELEMETRY=1`, and unsets variables that
+    would override them (`HF_TOKEN`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE`, ...). Registers
+    `HUB_TOKEN` for `HUB_USER` and `OTHER_TOKEN` for `OTHER_USER`. Idempotent.
+
+    Returns:
+        The running server; it stops, and its folders are removed, at exit.
+
+    Raises:
+        RuntimeError: if `huggingface_hub` was imported first, as its constants
+            would still point at huggingface.co.
+    """
+    global _session
+    if _session is not None:
+        return _session
+    if "huggingface_hub" in sys.modules:
+        raise RuntimeError(
+            "huggingface_hub was imported before start_session_server(): its "
+            "constants already point at huggingface.co. Call start_session_server() "
+            "from pytest_configure, before anything imports huggingface_hub."
+        )
+    server = HubServer(tokens={HUB_TOKEN: HUB_USER, OTHER_TOKEN: OTHER_USER}).start()
+    home = tempfile.mkdtemp(prefix="hf-home-")
+    for name in _CLEARED_ENV:
+        os.environ.pop(name, None)
+    os.environ.update(_CLIENT_ENV, HF_ENDPOINT=server.endpoint, HF_HOME=home)
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    atexit.register(server.stop)
+    _session = server
+    return server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    start_session_server()
+
+
+@pytest.fixture
+def hub() -> HubServer:
+    """The session's `HubServer`, which `huggingface_hub` talks to by default."""
+    server = start_session_server()
+    from huggingface_hub import constants
+
+    if constants.ENDPOINT != server.endpoint:
+        raise RuntimeError(
+            f"huggingface_hub points at {constants.ENDPOINT}, not {server.endpoint}."
+        )
+    yield server
+    server.clear_faults()
+
+
+@pytest.fixture
+def hub_token(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Logs in as `HUB_USER` through `HF_TOKEN`, as a user would."""
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    return HUB_TOKEN
+
+
+@pytest.fixture
+def hub_repo_id(request: pytest.FixtureRequest) -> str:
+    """A fresh repo id under `HUB_USER`, named after the test."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60]
+    return f"{HUB_USER}/{name}-{next(_repo_numbers)}"
+
+
+@pytest.fixture
+def hub_offline(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Puts the client in offline mode, here and in subprocesses."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
