@@ -146,9 +146,7 @@ def check_training_data(x, y, *, image_shape, num_classes, batch_size, argument=
     if images is None:
         return
     if isinstance(images, dict):
-        raise TypeError(
-            f"`{argument}` must be images (or images and labels), not a dict."
-        )
+        raise TypeError(f"`{argument}` must be images (or images and labels), not a dict.")
     check_images(images, image_shape, argument=argument)
     num_images = len(images)
     if num_classes is None:

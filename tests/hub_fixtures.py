@@ -1,17 +1,25 @@
 """Pytest fixtures that point the real `huggingface_hub` client at a local `HubServer`.
 
 `huggingface_hub.constants` reads `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_DISABLE_XET` and
-friends once, when `huggingface_hub` is first imported, and derives more constants
-from them (the download URL template, the cache and token paths, the hosts trusted
-with the token). So the environment must be set before anything imports the client:
-`start_session_server()` does it, and this module's `pytest_configure` hook calls it
-before test modules are collected. Enable it from `tests/conftest.py` with
+friends once, when that module is first imported, and derives more constants from them
+(the download URL template, the cache and token paths, the hosts trusted with the
+token). `import huggingface_hub` alone is lazy and does not load it (`import keras`
+does only that); the first use of any client name does. So the environment must be
+set before anything uses the client: `start_session_server()` does it. Call it at the
+top of `tests/conftest.py`, before importing keras or keras_gans, then import the
+fixtures:
 
 ```python
-pytest_plugins = ["hub_fixtures"]
+from tests.hub_fixtures import start_session_server
+
+start_session_server()  # before keras_gans loads huggingface_hub.constants
+
+from tests.hub_fixtures import hub, hub_offline, hub_repo_id, hub_token  # noqa: E402, F401
 ```
 
-or call `start_session_server()` from the conftest's own `pytest_configure`.
+(`pytest_plugins = ["tests.hub_fixtures"]` also works, through this module's
+`pytest_configure`, as long as nothing imported by the conftest has loaded
+`huggingface_hub.constants` by then.)
 
 Offline mode is read at call time (`constants.is_offline_mode()` returns
 `constants.HF_HUB_OFFLINE`), so `hub_offline` patches that constant in-process and
@@ -33,9 +41,11 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 
 import pytest
-from hub_server import HubServer
+
+from tests.hub_server import HubServer
 
 HUB_USER = "keras-gans-tester"
 HUB_TOKEN = "hf_keras_gans_tester_token"
@@ -78,17 +88,17 @@ def start_session_server() -> HubServer:
         The running server; it stops, and its folders are removed, at exit.
 
     Raises:
-        RuntimeError: if `huggingface_hub` was imported first, as its constants
-            would still point at huggingface.co.
+        RuntimeError: if `huggingface_hub.constants` was loaded first, as its
+            constants would still point at huggingface.co.
     """
     global _session
     if _session is not None:
         return _session
-    if "huggingface_hub" in sys.modules:
+    if "huggingface_hub.constants" in sys.modules:
         raise RuntimeError(
-            "huggingface_hub was imported before start_session_server(): its "
-            "constants already point at huggingface.co. Call start_session_server() "
-            "from pytest_configure, before anything imports huggingface_hub."
+            "huggingface_hub.constants was loaded before start_session_server(), so "
+            "the client points at huggingface.co. Call start_session_server() at the "
+            "top of tests/conftest.py, before importing keras_gans."
         )
     server = HubServer(tokens={HUB_TOKEN: HUB_USER, OTHER_TOKEN: OTHER_USER}).start()
     home = tempfile.mkdtemp(prefix="hf-home-")
@@ -106,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def hub() -> HubServer:
+def hub() -> Iterator[HubServer]:
     """The session's `HubServer`, which `huggingface_hub` talks to by default."""
     server = start_session_server()
     from huggingface_hub import constants

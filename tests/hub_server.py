@@ -12,7 +12,8 @@ Endpoints, and the client calls that need them:
 
 - `GET /api/whoami-v2`: `HfApi.whoami`.
 - `POST /api/repos/create`, `DELETE /api/repos/delete`: `create_repo`, `delete_repo`.
-- `POST /api/validate-yaml`: `create_commit` validates the metadata of any `README.md`.
+- `POST /api/validate-yaml`: `create_commit` validates the metadata of any `README.md`
+  (this server accepts any).
 - `GET /api/{type}s/{repo}[/revision/{rev}]`: `repo_info`, `model_info`,
   `snapshot_download` (resolves a branch to a commit). Front matter of `README.md` is
   parsed into `cardData`, `tags`, `library_name` and `pipeline_tag`, like the Hub.
@@ -93,7 +94,6 @@ logger = logging.getLogger(__name__)
 
 _REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _URL_PREFIXES = {"model": "", "dataset": "datasets/", "space": "spaces/"}
-_COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 _REPO = r"(?P<namespace>[^/]+)/(?P<name>[^/]+)"
 _API_REPO = r"/api/(?P<plural>models|datasets|spaces)/" + _REPO
 _GIT_REPO = r"/(?:(?P<plural>datasets|spaces)/)?" + _REPO
@@ -210,14 +210,16 @@ class _Repo:
 
 
 class _HubError(Exception):
-    """An error answer: status, message, and the `X-Error-Code` the client maps."""
+    """An error answer: status, message, the `X-Error-Code` the client maps, and
+    extra headers or JSON fields."""
 
-    def __init__(self, status: int, message: str, code: str | None = None, headers=None):
+    def __init__(self, status: int, message: str, code: str | None = None, headers=None, **extra):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or {}
+        self.extra = extra
 
 
 def _not_found(user: str | None) -> _HubError:
@@ -280,7 +282,7 @@ class HubServer:
         return self
 
     def stop(self) -> None:
-        """Stops serving and deletes the stored files."""
+        """Stops serving and forgets everything: repos, files, log and faults."""
         if self._httpd is None:
             return
         self._httpd.shutdown()
@@ -289,6 +291,11 @@ class HubServer:
         self._thread.join()
         shutil.rmtree(self._storage, ignore_errors=True)
         self._httpd = self._thread = self._storage = None
+        with self._lock:
+            self._repos.clear()
+            self._tickets.clear()
+            self._requests.clear()
+        self.clear_faults()
 
     def __enter__(self) -> HubServer:
         return self.start()
@@ -514,7 +521,7 @@ class _Handler(BaseHTTPRequestHandler):
             for method, pattern, name in self.ROUTES:
                 match = re.fullmatch(pattern, url.path)
                 if method == self.command and match:
-                    args = {k: unquote(v) for k, v in match.groupdict().items() if v}
+                    args = {k: v and unquote(v) for k, v in match.groupdict().items()}
                     getattr(self, f"_{name}")(**args)
                     return
             raise _HubError(404, f"No route for {self.command} {url.path}")
@@ -522,7 +529,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers = dict(error.headers, **{"X-Error-Message": error.message})
             if error.code:
                 headers["X-Error-Code"] = error.code
-            self._send_json({"error": error.message}, status=error.status, headers=headers)
+            payload = {"error": error.message, **error.extra}
+            self._send_json(payload, status=error.status, headers=headers)
         except Exception as error:  # a server bug: answer it instead of dropping the socket
             logger.exception("HubServer failed on %s %s", self.command, self.path)
             self._send_json({"error": repr(error)}, status=500)
@@ -625,9 +633,11 @@ class _Handler(BaseHTTPRequestHandler):
         repo_id = f"{namespace}/{payload['name']}"
         private = payload.get("visibility", "private" if payload.get("private") else "public")
         with self.hub._lock:
-            if (repo_type, repo_id) in self.hub._repos:
-                raise _HubError(409, f"You already created this {repo_type} repo")
             repo = _Repo(repo_type, repo_id, private != "public", datetime.now(timezone.utc))
+            if (repo_type, repo_id) in self.hub._repos:
+                # Like the Hub, the conflict answer carries the url: exist_ok uses it.
+                message = f"You already created this {repo_type} repo"
+                raise _HubError(409, message, url=self._url(repo))
             data = GITATTRIBUTES.encode()
             attributes = StoredFile.create(self.hub._store(data), len(data), False, data)
             self.hub._new_commit(
@@ -648,10 +658,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _validate_yaml(self) -> None:
         self._send_json({"errors": [], "warnings": []})
 
-    def _repo_info(self, plural, namespace, name, revision="main") -> None:
+    def _repo_info(self, plural, namespace, name, revision) -> None:
         repo = self._readable(plural, namespace, name)
         with self.hub._lock:
-            commit = repo.resolve(revision)
+            commit = repo.resolve(revision or "main")
         card = self._card_data(repo, commit)
         blobs = self.query.get("blobs", ["false"])[0].lower() in ("1", "true")
         siblings = []
@@ -745,15 +755,14 @@ class _Handler(BaseHTTPRequestHandler):
             entries[folder] = {"type": "directory", "oid": tree_id, "size": 0, "path": folder}
         return entries
 
-    def _tree(self, plural, namespace, name, revision, path="") -> None:
+    def _tree(self, plural, namespace, name, revision, path) -> None:
         repo = self._readable(plural, namespace, name)
         with self.hub._lock:
             commit = repo.resolve(revision)
         entries = self._tree_entries(commit)
+        path = path or ""
         if path and entries.get(path, {}).get("type") != "directory":
-            raise _HubError(
-                404, f"{path} does not exist on {revision}", code="EntryNotFound"
-            )
+            raise _HubError(404, f"{path} does not exist on {revision}", code="EntryNotFound")
         recursive = self.query.get("recursive", ["false"])[0].lower() in ("1", "true")
         prefix = f"{path}/" if path else ""
         listing = [
@@ -844,9 +853,7 @@ class _Handler(BaseHTTPRequestHandler):
             head = repo.resolve(revision)
             parent = header.get("parentCommit")
             if parent and parent != head.oid:
-                raise _HubError(
-                    412, "A commit has happened since. Please refresh and try again."
-                )
+                raise _HubError(412, "A commit has happened since. Please refresh and try again.")
             files = dict(head.files)
             for line in lines:
                 self._apply(line["key"], line["value"], files)
@@ -878,16 +885,12 @@ class _Handler(BaseHTTPRequestHandler):
             files[path] = StoredFile.create(oid, size, True, None)
         elif key == "deletedFile":
             if files.pop(path, None) is None:
-                raise _HubError(
-                    404, "A file with this name doesn't exist", code="EntryNotFound"
-                )
+                raise _HubError(404, "A file with this name doesn't exist", code="EntryNotFound")
         elif key == "deletedFolder":
             prefix = path.rstrip("/") + "/"
             doomed = [p for p in files if p.startswith(prefix)]
             if not doomed:
-                raise _HubError(
-                    404, "A folder with this name doesn't exist", code="EntryNotFound"
-                )
+                raise _HubError(404, "A folder with this name doesn't exist", code="EntryNotFound")
             for p in doomed:
                 del files[p]
         elif key != "header":

@@ -77,13 +77,9 @@ class BaseGAN(GANTrainer, keras.Model):
     ):
         super().__init__(**kwargs)
         if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive integer. Received: {latent_dim!r}"
-            )
+            raise ValueError(f"`latent_dim` must be a positive integer. Received: {latent_dim!r}")
         if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
-            raise ValueError(
-                f"`d_steps` must be an integer >= 1. Received: {d_steps!r}"
-            )
+            raise ValueError(f"`d_steps` must be an integer >= 1. Received: {d_steps!r}")
         for argument, network in (
             ("generator", generator),
             ("discriminator", discriminator),
@@ -166,13 +162,17 @@ class BaseGAN(GANTrainer, keras.Model):
 
     # Training step pieces (called by keras_gans.trainers) -------------------
 
+    def _check_step_images(self, images):
+        if tuple(images.shape[1:]) != self.image_shape:
+            expected = ", ".join(map(str, self.image_shape))
+            raise ValueError(
+                f"Training images must have shape (batch, {expected}) to match "
+                f"image_shape={self.image_shape}; received {tuple(images.shape)}."
+            )
+
     def _unpack_batch(self, data):
         images, labels = data_checks.split_images_and_labels(data)
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"Training images must have shape (batch, {', '.join(map(str, self.image_shape))}) "
-                f"to match image_shape={self.image_shape}; received {tuple(images.shape)}."
-            )
+        self._check_step_images(images)
         if labels is not None:
             raise ValueError(
                 "This model is unconditional but the training data carries labels. "
@@ -193,9 +193,7 @@ class BaseGAN(GANTrainer, keras.Model):
             self._generate(self._sample_latent(batch_size), labels, training)
         )
         images = ops.concatenate([real_images, fake_images], axis=0)
-        both_labels = (
-            None if labels is None else ops.concatenate([labels, labels], axis=0)
-        )
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
         logits = self.discriminator(
             self._discriminator_inputs(images, both_labels), training=training
         )
@@ -268,9 +266,7 @@ class BaseGAN(GANTrainer, keras.Model):
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         optimizer = keras.optimizers.MultiOptimizer(
-            _OptimizerByNetwork(
-                [(self.generator, g_optimizer), (self.discriminator, d_optimizer)]
-            ),
+            _OptimizerByNetwork([(self.generator, g_optimizer), (self.discriminator, d_optimizer)]),
             name="gan_optimizer",
         )
         requested_jit_compile = jit_compile
@@ -376,9 +372,7 @@ class BaseGAN(GANTrainer, keras.Model):
             latent = self.sample_latent(num_images, seed)
         return latent, None
 
-    def generate(
-        self, num_images=None, labels=None, seed=None, latent=None, batch_size=256
-    ):
+    def generate(self, num_images=None, labels=None, seed=None, latent=None, batch_size=256):
         """Generates images with the (EMA, when kept) generator.
 
         Args:

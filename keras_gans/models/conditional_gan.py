@@ -19,15 +19,11 @@ from keras_gans.models.dcgan import (
 from keras_gans.models.gan import check_image_shape
 
 
-def conditional_generator(
-    latent_dim, image_shape, num_classes, width=64, embedding_dim=50
-):
+def conditional_generator(latent_dim, image_shape, num_classes, width=64, embedding_dim=50):
     """DCGAN generator fed `[latent, labels]`: latent ++ Embedding(labels)."""
     latent = keras.Input((latent_dim,), name="latent")
     labels = keras.Input((), dtype="int32", name="labels")
-    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(
-        labels
-    )
+    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
     x = layers.Concatenate()([latent, embedded])
     start_h, doublings = upsampling_plan(image_shape[0])
     start_w, _ = upsampling_plan(image_shape[1])
@@ -40,9 +36,7 @@ def conditional_discriminator(image_shape, num_classes, width=64, dropout=0.3):
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     height, image_width, _ = image_shape
-    plane = layers.Embedding(num_classes, height * image_width, name="label_plane")(
-        labels
-    )
+    plane = layers.Embedding(num_classes, height * image_width, name="label_plane")(labels)
     plane = layers.Reshape((height, image_width, 1))(plane)
     x = layers.Concatenate()([images, plane])
     logits = _discriminator_trunk(x, image_shape, width, 5, dropout)
@@ -84,9 +78,7 @@ class ConditionalGAN(BaseGAN):
         **kwargs,
     ):
         if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(
-                f"`num_classes` must be an integer >= 2. Received: {num_classes!r}"
-            )
+            raise ValueError(f"`num_classes` must be an integer >= 2. Received: {num_classes!r}")
         shape = check_image_shape(image_shape or (28, 28, 1))
         if generator is None:
             generator = conditional_generator(latent_dim, shape, num_classes, width)
@@ -128,14 +120,9 @@ class ConditionalGAN(BaseGAN):
         images, labels = data_checks.split_images_and_labels(data)
         if labels is None:
             raise ValueError(
-                "ConditionalGAN needs labels: call fit((images, labels)) or "
-                "fit(images, labels)."
+                "ConditionalGAN needs labels: call fit((images, labels)) or fit(images, labels)."
             )
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"Training images must have shape (batch, {', '.join(map(str, self.image_shape))}) "
-                f"to match image_shape={self.image_shape}; received {tuple(images.shape)}."
-            )
+        self._check_step_images(images)
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
         return ops.cast(images, self.compute_dtype), labels
 

@@ -42,9 +42,7 @@ def dcgan_generator(latent_dim, image_shape, width=64, kernel_size=5):
             "number of 2x upsamplings (e.g. 28x28, 32x32, 64x64)."
         )
     latent = keras.Input((latent_dim,), name="latent")
-    x = _generator_trunk(
-        latent, start_h, start_w, doublings, channels, width, kernel_size
-    )
+    x = _generator_trunk(latent, start_h, start_w, doublings, channels, width, kernel_size)
     return keras.Model(latent, x, name="generator")
 
 
@@ -82,9 +80,7 @@ def _generator_trunk(x, start_h, start_w, doublings, channels, width, kernel_siz
     )(x)
 
 
-def dcgan_discriminator(
-    image_shape, width=64, kernel_size=5, dropout=0.3, extra_channels=0
-):
+def dcgan_discriminator(image_shape, width=64, kernel_size=5, dropout=0.3, extra_channels=0):
     """DCGAN discriminator: stride-2 convs with LeakyReLU and Dropout -> one logit.
 
     Args:
@@ -95,9 +91,7 @@ def dcgan_discriminator(
         extra_channels: channels concatenated to the image before the first
             convolution (the conditional model's label plane); 0 for none.
     """
-    images = keras.Input(
-        tuple(image_shape[:2]) + (image_shape[2] + extra_channels,), name="images"
-    )
+    images = keras.Input(tuple(image_shape[:2]) + (image_shape[2] + extra_channels,), name="images")
     logits = _discriminator_trunk(images, image_shape, width, kernel_size, dropout)
     return keras.Model(images, logits, name="discriminator")
 
@@ -106,9 +100,7 @@ def _discriminator_trunk(x, image_shape, width, kernel_size, dropout):
     _, doublings = upsampling_plan(image_shape[0])
     filters = width
     for i in range(max(doublings, 1)):
-        x = layers.Conv2D(
-            filters, kernel_size, strides=2, padding="same", name=f"conv_{i}"
-        )(x)
+        x = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv_{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
