@@ -210,7 +210,7 @@ def test_dcgan_image_sizes_and_channels():
     paper = keras_gans.DCGAN(latent_dim=100, image_shape=(28, 28, 1))
     # Same shapes as the TensorFlow DCGAN tutorial's networks.
     assert [
-        l.output.shape[-1]
+        layer.output.shape[-1]
         for layer in paper.generator.layers
         if "deconv" in layer.name and "bn" not in layer.name
     ] == [128, 64]
