@@ -15,7 +15,7 @@ def test_fit_reports_gan_metrics_and_generate_gives_images(name):
     model = helpers.make_model(name)
     model.compile()
     history = model.fit(helpers.training_data(model), batch_size=16, epochs=2, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
+    assert set(history.history) == {"loss", "d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
     for values in history.history.values():
         assert len(values) == 2 and all(np.isfinite(values))
     for key in ("real_accuracy", "fake_accuracy"):
@@ -180,7 +180,7 @@ def test_validation_data_reports_val_metrics(digits):
     )
     assert {"val_d_loss", "val_g_loss", "val_real_accuracy"} <= set(history.history)
     scores = model.evaluate(images[64:], batch_size=16, verbose=0, return_dict=True)
-    assert set(scores) == {"d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
+    assert set(scores) == {"loss", "d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
 
 
 def test_user_supplied_networks():

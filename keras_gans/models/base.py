@@ -97,6 +97,9 @@ class BaseGAN(GANTrainer, keras.Model):
         self.discriminator = discriminator
         self.image_shape = self._check_networks()
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        # `loss` (d_loss + g_loss) means nothing about quality; it exists so that
+        # Keras callbacks watching "loss", such as TerminateOnNaN, see divergence.
+        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_accuracy_tracker = keras.metrics.Mean(name="real_accuracy")
@@ -213,6 +216,7 @@ class BaseGAN(GANTrainer, keras.Model):
     @property
     def metrics(self):
         return [
+            self.loss_tracker,
             self.d_loss_tracker,
             self.g_loss_tracker,
             self.real_accuracy_tracker,
@@ -404,6 +408,23 @@ class BaseGAN(GANTrainer, keras.Model):
         return np.concatenate(batches).astype("float32")
 
     # Serialization --------------------------------------------------------------
+
+    def _seed_states(self):
+        return [v for v in self.non_trainable_variables if v.path.endswith("seed_generator_state")]
+
+    def save_own_variables(self, store):
+        """Also saves every `SeedGenerator` state, so a resumed run draws the same noise."""
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_states()):
+            store[f"seed_state_{i}"] = state
+
+    def load_own_variables(self, store):
+        seed_keys = {key for key in store.keys() if key.startswith("seed_state_")}
+        super().load_own_variables({k: store[k] for k in store.keys() if k not in seed_keys})
+        states = self._seed_states()
+        if len(seed_keys) == len(states):
+            for i, state in enumerate(states):
+                state.assign(store[f"seed_state_{i}"])
 
     def get_config(self):
         return {

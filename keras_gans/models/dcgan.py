@@ -1,5 +1,7 @@
 """DCGAN (Radford et al., 2016): transposed-convolution generator, strided-conv discriminator."""
 
+import random
+
 import keras
 from keras import layers
 
@@ -103,7 +105,10 @@ def _discriminator_trunk(x, image_shape, width, kernel_size, dropout):
         x = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv_{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
-            x = layers.Dropout(dropout)(x)
+            # An explicit seed makes every backend draw the mask from the layer's
+            # SeedGenerator (torch otherwise uses its global RNG), so the mask
+            # sequence is saved with the model and a resumed run repeats it.
+            x = layers.Dropout(dropout, seed=random.randint(0, 2**31 - 1))(x)
         filters *= 2
     x = layers.Flatten()(x)
     return layers.Dense(1, name="logit")(x)

@@ -64,12 +64,9 @@ class BaseGANTrainer:
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
     def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        self.loss_tracker.update_state(d_loss + g_loss)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        self.real_accuracy_tracker.update_state(
-            ops.cast(ops.greater(real_logits, 0.0), "float32")
-        )
-        self.fake_accuracy_tracker.update_state(
-            ops.cast(ops.less(fake_logits, 0.0), "float32")
-        )
+        self.real_accuracy_tracker.update_state(ops.cast(ops.greater(real_logits, 0.0), "float32"))
+        self.fake_accuracy_tracker.update_state(ops.cast(ops.less(fake_logits, 0.0), "float32"))
         return {metric.name: metric.result() for metric in self.metrics}

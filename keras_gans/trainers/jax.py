@@ -34,9 +34,7 @@ class JAXGANTrainer(BaseGANTrainer):
             return loss, (aux, updated)
 
         weight_values = [scope.get_current_value(v) for v in weights]
-        (loss, (aux, updated)), gradients = jax.value_and_grad(loss_of, has_aux=True)(
-            weight_values
-        )
+        (loss, (aux, updated)), gradients = jax.value_and_grad(loss_of, has_aux=True)(weight_values)
         for variable, value in zip(other_variables, updated):
             variable.assign(value)
 
@@ -61,8 +59,7 @@ class JAXGANTrainer(BaseGANTrainer):
         with StatelessScope(state_mapping=mapping) as scope:
             logs = step_fn(data)
         new_state = tuple(
-            [scope.get_current_value(v) for v in variables]
-            for variables in variable_groups
+            [scope.get_current_value(v) for v in variables] for variables in variable_groups
         )
         return logs, new_state
 

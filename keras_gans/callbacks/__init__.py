@@ -1,0 +1,35 @@
+"""Callbacks to watch a GAN train: image grids, a timelapse GIF, loss plots, FID.
+
+Example:
+
+```python
+from keras_gans.callbacks import ImageGrid, LossPlot, Timelapse
+
+grids = ImageGrid("samples", num_images=64)
+gan.fit(
+    images,
+    epochs=20,
+    callbacks=[grids, Timelapse("progress.gif", image_grid=grids), LossPlot()],
+)
+```
+"""
+
+from keras_gans.callbacks.image_grid import ImageGrid
+from keras_gans.callbacks.loss_plot import LossPlot, plot_history
+from keras_gans.callbacks.timelapse import Timelapse, make_timelapse
+
+__all__ = [
+    "ImageGrid",
+    "Timelapse",
+    "LossPlot",
+    "make_timelapse",
+    "plot_history",
+]
+
+try:
+    from keras_gans.callbacks.frechet_distance import FrechetDistance
+except ModuleNotFoundError as error:  # Only while frechet_distance.py is missing.
+    if error.name != "keras_gans.callbacks.frechet_distance":
+        raise
+else:
+    __all__ += ["FrechetDistance"]

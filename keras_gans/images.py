@@ -1,0 +1,271 @@
+"""Turning generated images into files: uint8 conversion, grids, labels, atomic writes.
+
+Everything here is NumPy and Pillow; no backend is involved, so the
+functions work on the output of `gan.generate()` under JAX, TensorFlow and
+PyTorch alike.
+"""
+
+import contextlib
+import math
+import os
+import uuid
+
+import numpy as np
+
+_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def to_uint8(images) -> np.ndarray:
+    """Maps images from [-1, 1] to uint8 [0, 255], rounding and clipping.
+
+    Values outside [-1, 1] are clipped and NaNs become 0, so a diverged
+    generator still gives a viewable (black) image. uint8 input is returned
+    unchanged.
+
+    Args:
+        images: array-like of any shape, floats in [-1, 1], or uint8.
+
+    Returns:
+        A uint8 NumPy array of the same shape.
+
+    Example:
+
+    ```python
+    to_uint8(np.array([-1.0, 0.0, 1.0]))   # array([  0, 128, 255], dtype=uint8)
+    ```
+    """
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    scaled = (np.nan_to_num(images.astype("float32"), nan=-1.0) + 1.0) * 127.5
+    return np.clip(np.rint(scaled), 0, 255).astype("uint8")
+
+
+def grid_shape(num_images: int, rows=None, cols=None) -> tuple[int, int]:
+    """Rows and columns for `num_images` cells; a near-square grid by default.
+
+    Args:
+        num_images: number of images to place.
+        rows: number of rows, or None to derive it.
+        cols: number of columns, or None to derive it.
+
+    Example:
+
+    ```python
+    grid_shape(10)            # (3, 4)
+    grid_shape(10, rows=2)    # (2, 5)
+    ```
+    """
+    if num_images < 1:
+        raise ValueError(f"A grid needs at least one image; received {num_images}.")
+    for name, value in (("rows", rows), ("cols", cols)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
+    if rows is None and cols is None:
+        cols = math.ceil(math.sqrt(num_images))
+    if rows is None:
+        rows = math.ceil(num_images / cols)
+    elif cols is None:
+        cols = math.ceil(num_images / rows)
+    if rows * cols < num_images:
+        raise ValueError(
+            f"A {rows}x{cols} grid holds {rows * cols} images but {num_images} "
+            "were given; raise `rows` or `cols`, or leave one of them out."
+        )
+    return int(rows), int(cols)
+
+
+def make_grid(images, rows=None, cols=None, padding=2, pad_value=255) -> np.ndarray:
+    """Tiles a batch of images into one uint8 image.
+
+    Images fill the grid row by row; `padding` pixels of `pad_value`
+    surround every cell, so the result is `rows * H + (rows + 1) * padding`
+    pixels high and `cols * W + (cols + 1) * padding` wide. Unused cells are
+    left at `pad_value`. The channel axis is kept: grayscale stays one
+    channel.
+
+    Args:
+        images: `(N, H, W, C)` (or `(N, H, W)`) floats in [-1, 1], or uint8.
+        rows: number of rows; derived from `cols` (or near-square) if None.
+        cols: number of columns; derived from `rows` (or near-square) if None.
+        padding: pixels between and around the cells.
+        pad_value: uint8 value (0-255) of the padding.
+
+    Returns:
+        A uint8 array `(H', W', C)`.
+
+    Example:
+
+    ```python
+    grid = make_grid(gan.generate(16, seed=0), rows=4)
+    save_image(grid, "samples.png")
+    ```
+    """
+    images = to_uint8(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(
+            f"`images` must have shape (N, H, W, C) or (N, H, W); received shape {images.shape}."
+        )
+    if padding < 0:
+        raise ValueError(f"`padding` must be >= 0. Received: {padding!r}")
+    if not 0 <= pad_value <= 255:
+        raise ValueError(f"`pad_value` must be in [0, 255]. Received: {pad_value!r}")
+    num_images, height, width, channels = images.shape
+    rows, cols = grid_shape(num_images, rows, cols)
+    step_y, step_x = height + padding, width + padding
+    grid = np.empty((rows * step_y + padding, cols * step_x + padding, channels), dtype="uint8")
+    grid[...] = _color(pad_value, channels)
+    for index, image in enumerate(images):
+        row, col = divmod(index, cols)
+        top, left = padding + row * step_y, padding + col * step_x
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def _color(value, channels):
+    """A Pillow fill for a gray `value`: opaque when there is an alpha channel."""
+    return int(value) if channels == 1 else (int(value),) * 3 + (255,) * (channels - 3)
+
+
+def label_rows(grid, names, padding=2, pad_value=255, font_size=None) -> np.ndarray:
+    """Writes one name at the left of each row of a `make_grid` grid.
+
+    A margin as wide as the longest name is added on the left; the grid
+    itself is unchanged and sits at the right of the result. Rows are
+    found from the grid height, so `padding` must be the one the grid was
+    made with.
+
+    Args:
+        grid: a `(H', W', C)` uint8 array from `make_grid`.
+        names: one string (or number) per grid row.
+        padding: the padding `make_grid` used.
+        pad_value: uint8 value of the margin, normally the grid's padding.
+        font_size: text height in pixels; default fits the row height
+            (8 to 16 px). Pillow's default font is used.
+
+    Returns:
+        A uint8 array `(H', margin + W', C)`.
+
+    Example:
+
+    ```python
+    images = cgan.generate(labels=np.repeat([0, 1, 2], 8), seed=0)
+    grid = label_rows(make_grid(images, rows=3), ["cat", "dog", "bird"])
+    ```
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    grid = np.asarray(grid)
+    if grid.ndim == 2:
+        grid = grid[..., None]
+    names = [str(name) for name in names]
+    if not names:
+        raise ValueError("`names` must hold one name per grid row; it is empty.")
+    height, _, channels = grid.shape
+    cell = (height - padding) / len(names)
+    if cell <= padding or cell != int(cell):
+        raise ValueError(
+            f"A grid {height} pixels high with padding={padding} cannot hold "
+            f"{len(names)} equal rows; give one name per row and make_grid's padding."
+        )
+    cell = int(cell)
+    size = font_size or int(min(max(cell - padding, 8), 16))
+    font = ImageFont.load_default(size=size)
+    boxes = [font.getbbox(name) for name in names]
+    margin = max(box[2] for box in boxes) + 2 * max(padding, 2)
+    mode = _MODES.get(channels)
+    if mode is None:
+        raise ValueError(f"Grids must have 1, 3 or 4 channels; received {channels}.")
+    canvas = Image.new(mode, (margin, height), _color(pad_value, channels))
+    draw = ImageDraw.Draw(canvas)
+    fill = _color(0 if pad_value > 127 else 255, channels)
+    for row, (name, box) in enumerate(zip(names, boxes)):
+        center = padding + row * cell + (cell - padding) / 2
+        top = round(center - (box[1] + box[3]) / 2)
+        draw.text((max(padding, 2), top), name, fill=fill, font=font)
+    margin_array = np.asarray(canvas).reshape(height, margin, channels)
+    return np.concatenate([margin_array, grid], axis=1)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path`, moved onto `path` on success.
+
+    The temporary file is in the same directory (so `os.replace` is atomic)
+    and keeps the extension, so writers that pick the format from the name
+    still work. On error it is removed and `path` is left untouched; a
+    reader never sees a half-written file.
+
+    Args:
+        path: the final file path; missing parent directories are created.
+
+    Example:
+
+    ```python
+    with atomic_path("grid.png") as tmp:
+        Image.fromarray(array).save(tmp)
+    ```
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    base, extension = os.path.splitext(os.path.basename(path))
+    temporary = os.path.join(
+        directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{extension}"
+    )
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+def to_pil(array):
+    """Converts an `(H, W)` or `(H, W, C)` image to a Pillow image ("L", "RGB", "RGBA").
+
+    Args:
+        array: uint8, or floats in [-1, 1].
+    """
+    from PIL import Image
+
+    array = to_uint8(array)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        return Image.fromarray(array, mode="L")
+    if array.ndim != 3 or array.shape[-1] not in _MODES:
+        raise ValueError(
+            "An image must have shape (H, W) or (H, W, C) with C in 1, 3, 4; "
+            f"received shape {array.shape}."
+        )
+    return Image.fromarray(array, mode=_MODES[array.shape[-1]])
+
+
+def save_image(array, path) -> str:
+    """Writes one image (e.g. a `make_grid` grid) to `path`, atomically.
+
+    One channel is saved as grayscale ("L"), three as "RGB", four as
+    "RGBA"; the format follows the file extension.
+
+    Args:
+        array: `(H, W)` or `(H, W, C)`, uint8 or floats in [-1, 1].
+        path: destination; parent directories are created.
+
+    Returns:
+        `path`, as a string.
+
+    Example:
+
+    ```python
+    save_image(make_grid(gan.generate(64, seed=0)), "samples/grid.png")
+    ```
+    """
+    image = to_pil(array)
+    path = os.fspath(path)
+    with atomic_path(path) as temporary:
+        image.save(temporary)
+    return path
