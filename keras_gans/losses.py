@@ -35,9 +35,7 @@ class GANLoss:
 
     def __init__(self, label_smoothing=0.0):
         if not 0.0 <= float(label_smoothing) < 1.0:
-            raise ValueError(
-                f"`label_smoothing` must be in [0, 1). Received: {label_smoothing}"
-            )
+            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -103,8 +101,7 @@ class LeastSquaresLoss(GANLoss):
     def discriminator_loss(self, real_logits, fake_logits):
         real_target = 1.0 - self.label_smoothing
         return 0.5 * (
-            ops.mean(ops.square(real_logits - real_target))
-            + ops.mean(ops.square(fake_logits))
+            ops.mean(ops.square(real_logits - real_target)) + ops.mean(ops.square(fake_logits))
         )
 
     def generator_loss(self, fake_logits):
@@ -118,9 +115,7 @@ class HingeLoss(GANLoss):
     name = "hinge"
 
     def discriminator_loss(self, real_logits, fake_logits):
-        return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(
-            ops.relu(1.0 + fake_logits)
-        )
+        return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
 
     def generator_loss(self, fake_logits):
         return -ops.mean(fake_logits)
