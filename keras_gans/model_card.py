@@ -1,0 +1,280 @@
+"""The README.md model card `push_to_hub` writes: YAML metadata and a body built from the model.
+
+Everything the card says comes from the model itself (class, shapes, loss,
+optimizers and their configs, optimizer steps, seed, backend, versions) or
+from what the caller passes: the dataset, a `training_info` dict (epochs,
+batch size, ...) and measured `metrics` (FID/KID with the feature extractor
+and sample count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import keras
+
+import keras_gans
+
+UNCONDITIONAL_TAG = "unconditional-image-generation"
+CONDITIONAL_TAG = "class-conditional-image-generation"
+
+# Keys of `metrics` that describe how the numbers were measured, not numbers to report.
+_METRIC_CONTEXT = ("feature_extractor", "num_samples")
+_METRIC_NAMES = {"fid": "FID", "kid": "KID", "is": "Inception Score", "precision": "Precision"}
+# Optimizer config entries left out of the one-line summary (the full config is shown too).
+_QUIET_OPTIMIZER_KEYS = {"name", "ema_momentum", "ema_overwrite_frequency"}
+_SETTING_NAMES = {"batch_size": "Batch size", "d_steps": "D steps per G step"}
+
+
+def model_type_tag(model) -> str:
+    """The class name as a Hub tag: `DCGAN` -> `dcgan`, `ConditionalGAN` -> `conditional-gan`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", type(model).__name__).lower()
+
+
+def card_tags(model) -> list[str]:
+    """`keras-gans`, `gan`, the model type and the kind of generation, without repeats."""
+    kind = UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
+    tags = ["keras-gans", "gan", model_type_tag(model), kind]
+    return list(dict.fromkeys(tags))
+
+
+def describe_optimizer(optimizer) -> str:
+    """One line such as `Adam(learning_rate=0.0002, beta_1=0.5, beta_2=0.999, epsilon=1e-07)`."""
+    config = optimizer.get_config()
+    parts = []
+    for key, value in config.items():
+        if key in _QUIET_OPTIMIZER_KEYS or value is None or value is False:
+            continue
+        parts.append(f"{key}={format_value(value)}")
+    return f"{type(optimizer).__name__}({', '.join(parts)})"
+
+
+def format_value(value) -> str:
+    """Short text for a table cell: 6 significant digits, schedules by class name."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict) and "class_name" in value:
+        return str(value["class_name"])
+    if isinstance(value, (list, tuple)):
+        return "x".join(map(str, value)) if all(isinstance(v, int) for v in value) else str(value)
+    return str(value)
+
+
+def training_settings(model, dataset=None, training_info=None) -> dict:
+    """What is known about training: from the model, then `training_info` on top.
+
+    From the model: backend, optimizer steps (`optimizer.iterations`), seed of
+    the training noise, loss, discriminator steps per generator step, label
+    smoothing, and both optimizers. The caller's `training_info` (e.g.
+    `{"epochs": 50, "batch_size": 128}`) adds to these and wins on conflicts.
+    """
+    settings = {}
+    if dataset:
+        settings["dataset"] = dataset
+    settings["backend"] = keras.backend.backend()
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        settings["steps"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if model.seed is not None:
+        settings["seed"] = model.seed
+    settings["loss"] = getattr(model.gan_loss, "name", None) or type(model.gan_loss).__name__
+    settings["d_steps"] = model.d_steps
+    settings["label_smoothing"] = model.label_smoothing
+    for label, attribute in (
+        ("generator_optimizer", "g_optimizer"),
+        ("discriminator_optimizer", "d_optimizer"),
+    ):
+        optimizer = getattr(model, attribute, None)
+        if optimizer is not None:
+            settings[label] = describe_optimizer(optimizer)
+    settings.update(training_info or {})
+    return settings
+
+
+def _optimizer_configs(model) -> dict:
+    configs = {}
+    for label, attribute in (("generator", "g_optimizer"), ("discriminator", "d_optimizer")):
+        optimizer = getattr(model, attribute, None)
+        if optimizer is not None:
+            configs[label] = keras.optimizers.serialize(optimizer)
+    return configs
+
+
+def _table(header, rows) -> str:
+    lines = [f"| {header[0]} | {header[1]} |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def _setting_name(key: str) -> str:
+    return _SETTING_NAMES.get(key, key.replace("_", " ").capitalize())
+
+
+def _metric_rows(metrics):
+    rows = []
+    for key, value in metrics.items():
+        if key in _METRIC_CONTEXT:
+            continue
+        rows.append((_METRIC_NAMES.get(key.lower(), key), format_value(value)))
+    return rows
+
+
+def _eval_results(model, metrics, dataset, model_name):
+    """Numeric metrics as `model-index` entries (the Hub needs a dataset for those)."""
+    from huggingface_hub import EvalResult
+
+    kind = UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
+    results = []
+    for key, value in metrics.items():
+        if key in _METRIC_CONTEXT or isinstance(value, bool):
+            continue
+        if not isinstance(value, (int, float)):
+            continue
+        results.append(
+            EvalResult(
+                task_type=UNCONDITIONAL_TAG,
+                task_name=kind.replace("-", " ").capitalize(),
+                dataset_type=dataset,
+                dataset_name=dataset,
+                metric_type=key.lower(),
+                metric_name=_METRIC_NAMES.get(key.lower(), key),
+                metric_value=float(value),
+            )
+        )
+    return results
+
+
+def make_model_card(
+    model,
+    *,
+    repo_id: str | None = None,
+    dataset: str | None = None,
+    training_info: dict | None = None,
+    metrics: dict | None = None,
+    include_optimizer: bool = False,
+    grid_file: str = "samples.png",
+    grid_caption: str = "",
+):
+    """Builds the model card of `model` as a `huggingface_hub.ModelCard`.
+
+    Args:
+        model: the `keras_gans.BaseGAN` being shared.
+        repo_id: `owner/name` used in the usage snippet; a placeholder if None.
+        dataset: name or Hub id of the training dataset, e.g. `"mnist"`.
+        training_info: extra training settings to list, e.g. `{"epochs": 50,
+            "batch_size": 128}`; they override what the model knows.
+        metrics: measured metrics, e.g. `{"fid": 12.3, "kid": 0.011,
+            "feature_extractor": "inception_v3", "num_samples": 10000}`.
+        include_optimizer: whether the upload carries the optimizer state.
+        grid_file: path, inside the repo, of the sample grid image.
+        grid_caption: text under the sample grid.
+
+    Returns:
+        A `huggingface_hub.ModelCard`; `card.save("README.md")` writes it.
+
+    Example:
+
+    ```python
+    card = make_model_card(gan, repo_id="me/dcgan-mnist", dataset="mnist",
+                           training_info={"epochs": 50, "batch_size": 128})
+    print(card.data.tags)   # ['keras-gans', 'gan', 'dcgan', 'unconditional-image-generation']
+    ```
+    """
+    from huggingface_hub import ModelCard, ModelCardData
+
+    metrics = dict(metrics or {})
+    class_name = type(model).__name__
+    shown_repo = repo_id or "OWNER/NAME"
+    model_name = repo_id.split("/")[-1] if repo_id else class_name
+    eval_results = _eval_results(model, metrics, dataset, model_name) if dataset else []
+    data = ModelCardData(
+        library_name="keras",
+        pipeline_tag=UNCONDITIONAL_TAG,
+        tags=card_tags(model),
+        datasets=[dataset] if dataset else None,
+        model_name=model_name if eval_results else None,
+        eval_results=eval_results or None,
+    )
+    height, width, channels = model.image_shape
+    conditional = model.num_classes is not None
+    what = f"{class_name} generating {height}x{width}x{channels} images"
+    if conditional:
+        what += f" of {model.num_classes} classes"
+    trained = f", trained on **{dataset}**" if dataset else ""
+    sections = [
+        f"# {model_name}",
+        f"A keras-gans {what}{trained}, "
+        f"from {model.latent_dim}-dimensional latent vectors. It runs on JAX, TensorFlow "
+        "and PyTorch (Keras 3).",
+        f"![Samples]({grid_file})",
+    ]
+    if grid_caption:
+        sections.append(f"*{grid_caption}*")
+    sections += ["## Usage", _usage(shown_repo, class_name, conditional)]
+    sections += ["## Model", _table(("", ""), _model_rows(model, include_optimizer))]
+    settings = training_settings(model, dataset, training_info)
+    sections += [
+        "## Training",
+        _table(
+            ("Setting", "Value"),
+            [(_setting_name(key), format_value(value)) for key, value in settings.items()],
+        ),
+    ]
+    configs = _optimizer_configs(model)
+    if configs:
+        sections.append(
+            "<details><summary>Optimizer configs</summary>\n\n```json\n"
+            + json.dumps(configs, indent=2)
+            + "\n```\n\n</details>"
+        )
+    rows = _metric_rows(metrics)
+    if rows:
+        sections += ["## Metrics", _table(("Metric", "Value"), rows)]
+        context = [
+            f"{_setting_name(key).lower()}: {format_value(metrics[key])}"
+            for key in _METRIC_CONTEXT
+            if key in metrics
+        ]
+        if context:
+            sections.append("Measured with " + ", ".join(context) + ".")
+    sections.append(
+        f"*Card generated by keras-gans {keras_gans.__version__} with Keras "
+        f"{keras.__version__} on the {keras.backend.backend()} backend.*"
+    )
+    content = f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n"
+    return ModelCard(content)
+
+
+def _model_rows(model, include_optimizer):
+    rows = [
+        ("Class", f"`keras_gans.{type(model).__name__}`"),
+        ("Latent dimension", model.latent_dim),
+        ("Image shape", format_value(tuple(model.image_shape))),
+    ]
+    if model.num_classes is not None:
+        rows.append(("Classes", model.num_classes))
+    rows += [
+        ("Generator parameters", f"{model.generator.count_params():,}"),
+        ("Discriminator parameters", f"{model.discriminator.count_params():,}"),
+        ("Optimizer state included", format_value(bool(include_optimizer))),
+    ]
+    return rows
+
+
+def _usage(repo_id, class_name, conditional):
+    generate = (
+        "images = gan.generate(labels=[0, 1, 2, 3], seed=0)   # one image per label"
+        if conditional
+        else "images = gan.generate(16, seed=0)   # float32 in [-1, 1]"
+    )
+    labels = " --labels 0,1,2" if conditional else ""
+    return (
+        "```python\nimport keras_gans\n\n"
+        f'gan = keras_gans.from_pretrained("hf://{repo_id}")   # a {class_name}\n'
+        f"{generate}\n```\n\n"
+        f'With `keras_gans` imported, `keras.saving.load_model("hf://{repo_id}")` works too. '
+        "From the shell:\n\n"
+        f"```bash\nkeras-gans sample {repo_id} --num 64 --out grid.png{labels}\n```"
+    )
