@@ -60,6 +60,9 @@ class BaseGAN(GANTrainer, keras.Model):
         label_smoothing: one-sided label smoothing of the real targets.
         seed: seed of the training noise; None draws it from Keras' global
             seed (`keras.utils.set_random_seed`).
+        ema_decay: if set (e.g. 0.999), keep an exponential moving average of
+            the generator's weights, updated inside every training step, and
+            sample with it (see `enable_ema`).
     """
 
     num_classes = None
@@ -73,6 +76,7 @@ class BaseGAN(GANTrainer, keras.Model):
         d_steps=1,
         label_smoothing=0.0,
         seed=None,
+        ema_decay=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,6 +101,10 @@ class BaseGAN(GANTrainer, keras.Model):
         self.discriminator = discriminator
         self.image_shape = self._check_networks()
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.ema_decay = None
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.enable_ema(ema_decay)
         # `loss` (d_loss + g_loss) means nothing about quality; it exists so that
         # Keras callbacks watching "loss", such as TerminateOnNaN, see divergence.
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -161,7 +169,43 @@ class BaseGAN(GANTrainer, keras.Model):
     @property
     def sampling_generator(self):
         """The generator `generate()` samples with (the EMA copy when one is kept)."""
-        return getattr(self, "ema_generator", None) or self.generator
+        return self.ema_generator or self.generator
+
+    def enable_ema(self, decay=0.999):
+        """Keeps an exponential moving average of the generator for sampling.
+
+        The average is a copy of the generator, updated after every
+        generator update as `ema = d * ema + (1 - d) * weights` with the
+        usual warm-up `d = min(decay, (1 + step) / (10 + step))`. It is part
+        of the model's state: saved, loaded and carried through jitted steps.
+        `generate()`, image grids and FID use it once enabled.
+
+        Args:
+            decay: the long-run decay, in (0, 1).
+
+        Example:
+
+        ```python
+        gan = keras_gans.DCGAN(ema_decay=0.999)   # or gan.enable_ema(0.999)
+        ```
+        """
+        if not 0.0 < float(decay) < 1.0:
+            raise ValueError(f"`decay` must be in (0, 1). Received: {decay!r}")
+        self.ema_decay = float(decay)
+        if self.ema_generator is None:
+            ema = keras.models.clone_model(self.generator)
+            ema.set_weights(self.generator.get_weights())
+            ema.trainable = False
+            self.ema_generator = ema
+            # A compiled step traced without the EMA must be traced again.
+            self.train_function = None
+
+    def _update_ema(self):
+        step = ops.cast(self.optimizer.iterations, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            weight = ops.stop_gradient(ops.cast(weight, average.dtype))
+            average.assign(weight + ops.cast(decay, average.dtype) * (average - weight))
 
     # Training step pieces (called by keras_gans.trainers) -------------------
 
@@ -481,6 +525,7 @@ class BaseGAN(GANTrainer, keras.Model):
             "d_steps": self.d_steps,
             "label_smoothing": self.label_smoothing,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod

@@ -50,6 +50,8 @@ class BaseGANTrainer:
             self.g_optimizer,
             lambda: self._generator_loss(batch_size, labels, training=True),
         )
+        if self.ema_generator is not None:
+            self._update_ema()
         # One model step is one generator update; callbacks read this count.
         self.optimizer.iterations.assign_add(1)
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
