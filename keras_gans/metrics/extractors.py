@@ -135,7 +135,7 @@ class FeatureExtractor:
                 f"The feature extractor {self.name!r} returned {len(out)} outputs; "
                 "it must return one (N, D) array."
             )
-        features = np.asarray(keras.ops.convert_to_numpy(out), dtype="float64")
+        features = _to_numpy(out).astype("float64")
         if features.ndim != 2 or features.shape[0] != batch.shape[0]:
             raise ValueError(
                 f"The feature extractor {self.name!r} must map {batch.shape[0]} "
@@ -167,7 +167,7 @@ def validate_images(images: Any, channels: tuple[int, ...] | None = None) -> np.
     x = validate_images(x_train.astype("float32") / 127.5 - 1.0)
     ```
     """
-    x = np.asarray(keras.ops.convert_to_numpy(images))
+    x = _to_numpy(images)
     if x.ndim != 4:
         raise ValueError(
             "Expected a batch of images of shape (N, H, W, C); got shape "
@@ -192,9 +192,15 @@ def validate_images(images: Any, channels: tuple[int, ...] | None = None) -> np.
     return x
 
 
+def _to_numpy(x: Any) -> np.ndarray:
+    if keras.ops.is_tensor(x):
+        return np.asarray(keras.ops.convert_to_numpy(x))
+    return np.asarray(x)
+
+
 def _iter_batches(images: Any, batch_size: int) -> Iterator[Any]:
     if hasattr(images, "shape") and hasattr(images, "__getitem__"):
-        images = np.asarray(keras.ops.convert_to_numpy(images))
+        images = _to_numpy(images)
         if images.ndim != 4:
             validate_images(images)  # Raises the rank error.
         for start in range(0, images.shape[0], batch_size):
@@ -211,10 +217,8 @@ def _iter_batches(images: Any, batch_size: int) -> Iterator[Any]:
         if isinstance(item, (tuple, list)):
             item = item[0]
         if isinstance(item, dict):
-            raise TypeError(
-                "Batches must be image arrays or (images, labels) tuples; got a dict."
-            )
-        item = np.asarray(keras.ops.convert_to_numpy(item))
+            raise TypeError("Batches must be image arrays or (images, labels) tuples; got a dict.")
+        item = _to_numpy(item)
         if item.ndim != 4:
             validate_images(item)
         for start in range(0, item.shape[0], batch_size):
@@ -287,7 +291,9 @@ def build_inception_v3(weights: str | None = "imagenet") -> FeatureExtractor:
             include_top=False,
             pooling="avg",
             weights=weights,
-            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3)
+            if keras.backend.image_data_format() == "channels_last"
+            else (3, INCEPTION_SIZE, INCEPTION_SIZE),
         )
     except Exception as error:
         if weights != "imagenet":

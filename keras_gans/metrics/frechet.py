@@ -59,14 +59,12 @@ def frechet_distance(
     sigma2 = np.atleast_2d(np.asarray(sigma2, dtype="float64"))
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
         raise ValueError(
-            f"Means must be vectors of the same length; got {mu1.shape} and "
-            f"{mu2.shape}."
+            f"Means must be vectors of the same length; got {mu1.shape} and {mu2.shape}."
         )
     d = mu1.shape[0]
     if sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(
-            f"Covariances must have shape ({d}, {d}); got {sigma1.shape} and "
-            f"{sigma2.shape}."
+            f"Covariances must have shape ({d}, {d}); got {sigma1.shape} and {sigma2.shape}."
         )
     diff = mu1 - mu2
     covmean, ok = _sqrtm(sigma1 @ sigma2)

@@ -11,11 +11,18 @@ from keras_gans.metrics.extractors import FeatureExtractor, get_feature_extracto
 from keras_gans.metrics.statistics import FeatureStatistics, as_statistics
 
 
+def _cubic_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    k = x @ y.T
+    k /= x.shape[1]
+    k += 1.0
+    cube = k * k
+    cube *= k
+    return cube
+
+
 def _polynomial_mmd(x: np.ndarray, y: np.ndarray) -> float:
-    m, d = x.shape
-    k_xx = (x @ x.T / d + 1.0) ** 3
-    k_yy = (y @ y.T / d + 1.0) ** 3
-    k_xy = (x @ y.T / d + 1.0) ** 3
+    m = x.shape[0]
+    k_xx, k_yy, k_xy = _cubic_kernel(x, x), _cubic_kernel(y, y), _cubic_kernel(x, y)
     within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
     return float(within - 2.0 * k_xy.mean())
 
@@ -56,8 +63,7 @@ def kernel_distance(
     b = np.asarray(features_b, dtype="float64")
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(
-            "Features must be (N, D) arrays with the same D; got shapes "
-            f"{a.shape} and {b.shape}."
+            f"Features must be (N, D) arrays with the same D; got shapes {a.shape} and {b.shape}."
         )
     if num_subsets < 1:
         raise ValueError(f"`num_subsets` must be positive, got {num_subsets}.")
@@ -86,9 +92,7 @@ def _features_of(
 ) -> np.ndarray:
     if isinstance(images_or_stats, FeatureStatistics):
         return images_or_stats.features
-    stats = as_statistics(
-        images_or_stats, extractor, batch_size, True, max_features=max_features
-    )
+    stats = as_statistics(images_or_stats, extractor, batch_size, True, max_features=max_features)
     return stats.features
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from typing import Any
 
@@ -79,9 +80,7 @@ class FeatureStatistics:
         stats = FeatureStatistics.from_features(np.random.randn(100, 8))
         ```
         """
-        return cls(keep_features=keep_features, max_features=max_features).update(
-            features
-        )
+        return cls(keep_features=keep_features, max_features=max_features).update(features)
 
     @property
     def count(self) -> int:
@@ -104,9 +103,7 @@ class FeatureStatistics:
     def covariance(self) -> np.ndarray:
         """Unbiased covariance (divided by N - 1), float64 of shape `(D, D)`."""
         if self._count < 2:
-            raise ValueError(
-                f"The covariance needs at least 2 feature rows, got {self._count}."
-            )
+            raise ValueError(f"The covariance needs at least 2 feature rows, got {self._count}.")
         return self._m2 / (self._count - 1)
 
     @property
@@ -139,13 +136,10 @@ class FeatureStatistics:
         """
         batch = np.asarray(features, dtype="float64")
         if batch.ndim != 2:
-            raise ValueError(
-                f"Features must have shape (N, D); got shape {batch.shape}."
-            )
+            raise ValueError(f"Features must have shape (N, D); got shape {batch.shape}.")
         if self._mean is not None and batch.shape[1] != self._mean.shape[0]:
             raise ValueError(
-                f"Feature dimension changed from {self._mean.shape[0]} "
-                f"to {batch.shape[1]}."
+                f"Feature dimension changed from {self._mean.shape[0]} to {batch.shape[1]}."
             )
         n_b = batch.shape[0]
         if n_b == 0:
@@ -205,9 +199,7 @@ class FeatureStatistics:
             "mean": self._mean if self._mean is not None else np.zeros(0),
             "m2": self._m2 if self._m2 is not None else np.zeros((0, 0)),
             "keep_features": np.asarray(self.keep_features),
-            "max_features": np.asarray(
-                -1 if self.max_features is None else self.max_features
-            ),
+            "max_features": np.asarray(-1 if self.max_features is None else self.max_features),
             "seed": np.asarray(self.seed),
             "metadata": np.asarray(json.dumps(self.metadata, sort_keys=True)),
         }
@@ -382,20 +374,16 @@ def reference_statistics(
     extractor = get_feature_extractor(extractor)
     images = np.asarray(real_images)
     if not use_cache:
-        return compute_statistics(
-            images, extractor, batch_size, keep_features, max_features
-        )
+        return compute_statistics(images, extractor, batch_size, keep_features, max_features)
     key = reference_cache_key(images, extractor, keep_features, max_features)
     cache_dir = os.fspath(cache_dir) if cache_dir is not None else default_cache_dir()
     path = os.path.join(cache_dir, f"{extractor.name}-{key[:32]}.npz")
     if os.path.exists(path):
         try:
             return FeatureStatistics.load(path)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # A corrupt or foreign file: recompute and overwrite it.
-    stats = compute_statistics(
-        images, extractor, batch_size, keep_features, max_features
-    )
+    stats = compute_statistics(images, extractor, batch_size, keep_features, max_features)
     stats.metadata["cache_key"] = key
     stats.save(path)
     return stats
