@@ -13,7 +13,20 @@ samples = gan.generate(16, seed=0)
 
 __version__ = "0.1.0"
 
-from keras_gans import losses
-from keras_gans.models import DCGAN, GAN, BaseGAN, ConditionalGAN
+from keras_gans import callbacks, losses, regularizers
+from keras_gans.hub import from_pretrained, push_to_hub
+from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, ConditionalGAN
 
-__all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "losses", "__version__"]
+__all__ = [
+    "BaseGAN",
+    "GAN",
+    "DCGAN",
+    "ConditionalGAN",
+    "WGANGP",
+    "callbacks",
+    "losses",
+    "regularizers",
+    "from_pretrained",
+    "push_to_hub",
+    "__version__",
+]

@@ -11,7 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans import data_checks, losses
+from keras_gans import augment as augmentation
+from keras_gans import data_checks, losses, regularizers
 from keras_gans.trainers import GANTrainer
 
 _BACKEND = keras.backend.backend()
@@ -63,6 +64,14 @@ class BaseGAN(GANTrainer, keras.Model):
         ema_decay: if set (e.g. 0.999), keep an exponential moving average of
             the generator's weights, updated inside every training step, and
             sample with it (see `enable_ema`).
+        gp_weight: weight of the WGAN-GP gradient penalty, taken at random
+            interpolations between real and generated images (one uniform
+            coefficient per sample); 0 turns it off.
+        r1_weight: gamma of the R1 penalty on real images (the loss gets
+            `gamma / 2 * E||grad D(x)||^2`); 0 turns it off.
+        augment: `"diffaugment"` (colour, translation, cutout), a tuple of
+            those transform names, or None: differentiable augmentation of
+            everything the discriminator sees during training.
     """
 
     num_classes = None
@@ -77,6 +86,9 @@ class BaseGAN(GANTrainer, keras.Model):
         label_smoothing=0.0,
         seed=None,
         ema_decay=None,
+        gp_weight=0.0,
+        r1_weight=0.0,
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -96,6 +108,12 @@ class BaseGAN(GANTrainer, keras.Model):
         self.d_steps = int(d_steps)
         self.label_smoothing = float(label_smoothing)
         self.gan_loss = losses.get(loss, label_smoothing=self.label_smoothing)
+        for argument, weight in (("gp_weight", gp_weight), ("r1_weight", r1_weight)):
+            if float(weight) < 0:
+                raise ValueError(f"`{argument}` must be >= 0. Received: {weight!r}")
+        self.gp_weight = float(gp_weight)
+        self.r1_weight = float(r1_weight)
+        self.augment = self._check_augment(augment)
         self.seed = seed
         self.generator = generator
         self.discriminator = discriminator
@@ -234,6 +252,40 @@ class BaseGAN(GANTrainer, keras.Model):
             dtype=self.compute_dtype,
         )
 
+    @staticmethod
+    def _check_augment(augment):
+        if augment is None:
+            return None
+        policy = augmentation.POLICIES if augment == "diffaugment" else augment
+        if isinstance(policy, str) or not set(policy) <= set(augmentation.POLICIES):
+            raise ValueError(
+                f"`augment` must be None, 'diffaugment' or a tuple of "
+                f"{augmentation.POLICIES}. Received: {augment!r}"
+            )
+        return "diffaugment" if tuple(policy) == augmentation.POLICIES else tuple(policy)
+
+    def _discriminate(self, images, labels, training, augment=None):
+        """The discriminator's logits as a float32 vector.
+
+        `augment` (default: `training`) applies the model's DiffAugment policy.
+        """
+        if (training if augment is None else augment) and self.augment:
+            policy = augmentation.POLICIES if self.augment == "diffaugment" else self.augment
+            images = augmentation.diff_augment(images, self.seed_generator, policy)
+        logits = self.discriminator(self._discriminator_inputs(images, labels), training=training)
+        return ops.cast(ops.reshape(logits, (-1,)), "float32")
+
+    def _penalty_gradient(self, images, labels):
+        """Input gradient of the discriminator for GP / R1.
+
+        The discriminator runs in inference mode here (no dropout, no second
+        spectral-norm power iteration in the step) on augmented images, so the
+        penalty is of the same function the adversarial loss trains.
+        """
+        return self._input_gradient(
+            lambda x: self._discriminate(x, labels, training=False, augment=True), images
+        )
+
     def _discriminator_loss(self, real_images, labels, training):
         batch_size = ops.shape(real_images)[0]
         fake_images = ops.stop_gradient(
@@ -241,20 +293,24 @@ class BaseGAN(GANTrainer, keras.Model):
         )
         images = ops.concatenate([real_images, fake_images], axis=0)
         both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-        logits = self.discriminator(
-            self._discriminator_inputs(images, both_labels), training=training
-        )
-        logits = ops.cast(ops.reshape(logits, (-1,)), "float32")
+        logits = self._discriminate(images, both_labels, training)
         real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
         loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+        if training and self.gp_weight:
+            alpha = keras.random.uniform(
+                (batch_size, 1, 1, 1), seed=self.seed_generator, dtype=real_images.dtype
+            )
+            mixed = real_images + alpha * (fake_images - real_images)
+            gradients = self._penalty_gradient(mixed, labels)
+            loss = loss + self.gp_weight * regularizers.gradient_penalty(gradients)
+        if training and self.r1_weight:
+            gradients = self._penalty_gradient(real_images, labels)
+            loss = loss + 0.5 * self.r1_weight * regularizers.r1_penalty(gradients)
         return loss, (real_logits, fake_logits)
 
     def _generator_loss(self, batch_size, labels, training):
         fake_images = self._generate(self._sample_latent(batch_size), labels, training)
-        fake_logits = self.discriminator(
-            self._discriminator_inputs(fake_images, labels), training=training
-        )
-        fake_logits = ops.cast(ops.reshape(fake_logits, (-1,)), "float32")
+        fake_logits = self._discriminate(fake_images, labels, training)
         return self.gan_loss.generator_loss(fake_logits), fake_logits
 
     @property
@@ -299,8 +355,8 @@ class BaseGAN(GANTrainer, keras.Model):
         )
         ```
         """
-        d_optimizer = keras.optimizers.get(d_optimizer or default_optimizer())
-        g_optimizer = keras.optimizers.get(g_optimizer or default_optimizer())
+        d_optimizer = keras.optimizers.get(d_optimizer or self.default_optimizer())
+        g_optimizer = keras.optimizers.get(g_optimizer or self.default_optimizer())
         if d_optimizer is g_optimizer:
             raise ValueError(
                 "`d_optimizer` and `g_optimizer` must be two optimizer instances: "
@@ -334,6 +390,10 @@ class BaseGAN(GANTrainer, keras.Model):
             jit_compile=requested_jit_compile,
             run_eagerly=run_eagerly,
         )
+
+    def default_optimizer(self):
+        """The optimizer `compile()` gives each network when none is passed."""
+        return default_optimizer()
 
     @staticmethod
     def _default_jit_compile():
@@ -526,6 +586,9 @@ class BaseGAN(GANTrainer, keras.Model):
             "label_smoothing": self.label_smoothing,
             "seed": self.seed,
             "ema_decay": self.ema_decay,
+            "gp_weight": self.gp_weight,
+            "r1_weight": self.r1_weight,
+            "augment": self.augment,
         }
 
     @classmethod

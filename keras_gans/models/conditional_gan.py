@@ -12,8 +12,9 @@ from keras import layers, ops
 from keras_gans import data_checks
 from keras_gans.models.base import BaseGAN
 from keras_gans.models.dcgan import (
-    _discriminator_trunk,
     _generator_trunk,
+    discriminator_features,
+    maybe_spectral_norm,
     upsampling_plan,
 )
 from keras_gans.models.gan import check_image_shape
@@ -31,15 +32,43 @@ def conditional_generator(latent_dim, image_shape, num_classes, width=64, embedd
     return keras.Model([latent, labels], images, name="generator")
 
 
-def conditional_discriminator(image_shape, num_classes, width=64, dropout=0.3):
-    """DCGAN discriminator fed `[images, labels]`: the label becomes one extra channel."""
+def conditional_discriminator(
+    image_shape, num_classes, width=64, dropout=0.3, spectral_norm=False, conditioning="concat"
+):
+    """DCGAN discriminator fed `[images, labels]`.
+
+    Args:
+        image_shape: `(height, width, channels)` of the images.
+        num_classes: number of classes.
+        width: filters of the first convolution.
+        dropout: dropout rate after each convolution.
+        spectral_norm: spectral normalization of every layer with weights.
+        conditioning: `"concat"` adds a learned per-class plane as an extra
+            input channel; `"projection"` (Miyato & Koyama, 2018) adds the
+            inner product of a class embedding with the image features to an
+            unconditional logit.
+    """
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     height, image_width, _ = image_shape
-    plane = layers.Embedding(num_classes, height * image_width, name="label_plane")(labels)
-    plane = layers.Reshape((height, image_width, 1))(plane)
-    x = layers.Concatenate()([images, plane])
-    logits = _discriminator_trunk(x, image_shape, width, 5, dropout)
+    if conditioning == "concat":
+        plane = layers.Embedding(num_classes, height * image_width, name="label_plane")(labels)
+        plane = layers.Reshape((height, image_width, 1))(plane)
+        x = layers.Concatenate()([images, plane])
+        features = discriminator_features(x, image_shape, width, 5, dropout, spectral_norm)
+        logits = maybe_spectral_norm(layers.Dense(1, name="logit"), spectral_norm)(features)
+    elif conditioning == "projection":
+        features = discriminator_features(images, image_shape, width, 5, dropout, spectral_norm)
+        logit = maybe_spectral_norm(layers.Dense(1, name="logit"), spectral_norm)(features)
+        embedded = layers.Embedding(num_classes, features.shape[-1], name="class_projection")(
+            labels
+        )
+        projection = layers.Dot(axes=1)([embedded, features])
+        logits = layers.Add()([logit, projection])
+    else:
+        raise ValueError(
+            f"`conditioning` must be 'concat' or 'projection'. Received: {conditioning!r}"
+        )
     return keras.Model([images, labels], logits, name="discriminator")
 
 
@@ -52,6 +81,10 @@ class ConditionalGAN(BaseGAN):
         latent_dim: size of the latent vectors.
         image_shape: `(height, width, channels)`, default `(28, 28, 1)`.
         width: base number of filters of the default DCGAN networks.
+        conditioning: how the discriminator sees the label: `"concat"`
+            (extra channel) or `"projection"` (projection discriminator).
+        dropout: dropout rate in the discriminator.
+        spectral_norm: spectral normalization of the discriminator's layers.
         generator: optional `keras.Model` taking `[latent, labels]`.
         discriminator: optional `keras.Model` taking `[images, labels]`.
         **kwargs: `loss`, `d_steps`, `label_smoothing`, `seed`; see `BaseGAN`.
@@ -73,6 +106,9 @@ class ConditionalGAN(BaseGAN):
         latent_dim=100,
         image_shape=None,
         width=64,
+        conditioning="concat",
+        dropout=0.3,
+        spectral_norm=False,
         generator=None,
         discriminator=None,
         **kwargs,
@@ -83,10 +119,15 @@ class ConditionalGAN(BaseGAN):
         if generator is None:
             generator = conditional_generator(latent_dim, shape, num_classes, width)
         if discriminator is None:
-            discriminator = conditional_discriminator(shape, num_classes, width)
+            discriminator = conditional_discriminator(
+                shape, num_classes, width, dropout, spectral_norm, conditioning
+            )
         self._num_classes = int(num_classes)
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.width = int(width)
+        self.conditioning = conditioning
+        self.dropout = float(dropout)
+        self.spectral_norm = bool(spectral_norm)
         if image_shape is not None and self.image_shape != shape:
             raise ValueError(
                 f"`image_shape`={shape} does not match the generator's output "
@@ -155,4 +196,7 @@ class ConditionalGAN(BaseGAN):
             "num_classes": self.num_classes,
             "image_shape": self.image_shape,
             "width": self.width,
+            "conditioning": self.conditioning,
+            "dropout": self.dropout,
+            "spectral_norm": self.spectral_norm,
         }

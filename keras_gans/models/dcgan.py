@@ -82,27 +82,38 @@ def _generator_trunk(x, start_h, start_w, doublings, channels, width, kernel_siz
     )(x)
 
 
-def dcgan_discriminator(image_shape, width=64, kernel_size=5, dropout=0.3, extra_channels=0):
+def dcgan_discriminator(image_shape, width=64, kernel_size=5, dropout=0.3, spectral_norm=False):
     """DCGAN discriminator: stride-2 convs with LeakyReLU and Dropout -> one logit.
 
     Args:
         image_shape: `(height, width, channels)` of the input images.
         width: filters of the first convolution; they double at each stage.
         kernel_size: convolution kernel size.
-        dropout: dropout rate after each convolution.
-        extra_channels: channels concatenated to the image before the first
-            convolution (the conditional model's label plane); 0 for none.
+        dropout: dropout rate after each convolution (0 for none, as WGAN-GP
+            critics want).
+        spectral_norm: wrap every convolution and the output layer in
+            `keras.layers.SpectralNormalization` (Miyato et al., 2018).
     """
-    images = keras.Input(tuple(image_shape[:2]) + (image_shape[2] + extra_channels,), name="images")
-    logits = _discriminator_trunk(images, image_shape, width, kernel_size, dropout)
+    images = keras.Input(image_shape, name="images")
+    features = discriminator_features(
+        images, image_shape, width, kernel_size, dropout, spectral_norm
+    )
+    logits = maybe_spectral_norm(layers.Dense(1, name="logit"), spectral_norm)(features)
     return keras.Model(images, logits, name="discriminator")
 
 
-def _discriminator_trunk(x, image_shape, width, kernel_size, dropout):
+def maybe_spectral_norm(layer, spectral_norm):
+    """Returns `layer`, wrapped in `SpectralNormalization` when asked."""
+    return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+
+def discriminator_features(x, image_shape, width, kernel_size, dropout, spectral_norm=False):
+    """The DCGAN discriminator body up to the flattened features."""
     _, doublings = upsampling_plan(image_shape[0])
     filters = width
     for i in range(max(doublings, 1)):
-        x = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv_{i}")(x)
+        conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv_{i}")
+        x = maybe_spectral_norm(conv, spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             # An explicit seed makes every backend draw the mask from the layer's
@@ -110,8 +121,7 @@ def _discriminator_trunk(x, image_shape, width, kernel_size, dropout):
             # sequence is saved with the model and a resumed run repeats it.
             x = layers.Dropout(dropout, seed=random.randint(0, 2**31 - 1))(x)
         filters *= 2
-    x = layers.Flatten()(x)
-    return layers.Dense(1, name="logit")(x)
+    return layers.Flatten()(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -123,6 +133,8 @@ class DCGAN(GAN):
         image_shape: `(height, width, channels)` with 1 or 3 channels.
         width: base number of filters (64 in the paper and the TF tutorial;
             use 8-16 for quick experiments).
+        dropout: dropout rate in the discriminator.
+        spectral_norm: spectral normalization of the discriminator's layers.
         generator, discriminator: optional networks replacing the defaults.
         **kwargs: `loss`, `d_steps`, `label_smoothing`, `seed`; see `BaseGAN`.
 
@@ -136,15 +148,26 @@ class DCGAN(GAN):
     ```
     """
 
-    def __init__(self, latent_dim=100, image_shape=None, width=64, **kwargs):
+    def __init__(
+        self, latent_dim=100, image_shape=None, width=64, dropout=0.3, spectral_norm=False, **kwargs
+    ):
         self.width = int(width)
+        self.dropout = float(dropout)
+        self.spectral_norm = bool(spectral_norm)
         super().__init__(latent_dim=latent_dim, image_shape=image_shape, **kwargs)
 
     def build_generator(self, latent_dim, image_shape):
         return dcgan_generator(latent_dim, image_shape, width=self.width)
 
     def build_discriminator(self, image_shape):
-        return dcgan_discriminator(image_shape, width=self.width)
+        return dcgan_discriminator(
+            image_shape, width=self.width, dropout=self.dropout, spectral_norm=self.spectral_norm
+        )
 
     def get_config(self):
-        return {**super().get_config(), "width": self.width}
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "dropout": self.dropout,
+            "spectral_norm": self.spectral_norm,
+        }

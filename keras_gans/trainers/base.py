@@ -36,16 +36,29 @@ class BaseGANTrainer:
         """
         raise NotImplementedError
 
+    def _input_gradient(self, fn, inputs):
+        """Gradient of `sum(fn(inputs))` with respect to `inputs`, differentiable again.
+
+        Used by the gradient penalty and R1 inside the discriminator's loss,
+        so the returned gradient must itself carry gradients to the weights.
+        """
+        raise NotImplementedError
+
+    def _train_network(self, network, optimizer, loss_fn):
+        if not network.trainable_variables:  # a frozen network: evaluate only
+            return loss_fn()
+        return self._minimize(network, optimizer, loss_fn)
+
     def _gan_train_step(self, data):
         real_images, labels = self._unpack_batch(data)
         batch_size = ops.shape(real_images)[0]
         for _ in range(self.d_steps):
-            d_loss, (real_logits, fake_logits) = self._minimize(
+            d_loss, (real_logits, fake_logits) = self._train_network(
                 self.discriminator,
                 self.d_optimizer,
                 lambda: self._discriminator_loss(real_images, labels, training=True),
             )
-        g_loss, _ = self._minimize(
+        g_loss, _ = self._train_network(
             self.generator,
             self.g_optimizer,
             lambda: self._generator_loss(batch_size, labels, training=True),

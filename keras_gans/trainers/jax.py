@@ -50,6 +50,22 @@ class JAXGANTrainer(BaseGANTrainer):
             variable.assign(value)
         return loss, aux
 
+    def _input_gradient(self, fn, inputs):
+        scope = get_stateless_scope()
+        variables = self.variables
+
+        def summed_output(input_values):
+            mapping = [(v, scope.get_current_value(v)) for v in variables]
+            with StatelessScope(state_mapping=mapping) as inner:
+                total = jax.numpy.sum(fn(input_values))
+            return total, [inner.get_current_value(v) for v in variables]
+
+        gradient, updated = jax.grad(summed_output, has_aux=True)(inputs)
+        # State the call advanced (dropout seeds, spectral-norm vectors) stays advanced.
+        for variable, value in zip(variables, updated):
+            variable.assign(value)
+        return gradient
+
     def _run_stateless(self, step_fn, state, variable_groups, data):
         mapping = [
             (variable, value)

@@ -14,6 +14,12 @@ class TensorFlowGANTrainer(BaseGANTrainer):
         optimizer.apply(gradients, variables)
         return loss, aux
 
+    def _input_gradient(self, fn, inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            total = tf.reduce_sum(fn(inputs))
+        return tape.gradient(total, inputs)
+
     def train_step(self, data):
         return self._gan_train_step(data)
 

@@ -16,6 +16,11 @@ class TorchGANTrainer(BaseGANTrainer):
             optimizer.apply(gradients, variables)
         return loss, aux
 
+    def _input_gradient(self, fn, inputs):
+        inputs = inputs.detach().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(fn(inputs).sum(), inputs, create_graph=True)
+        return gradient
+
     def train_step(self, data):
         return self._gan_train_step(data)
 
