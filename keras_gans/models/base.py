@@ -511,6 +511,38 @@ class BaseGAN(GANTrainer, keras.Model):
             batches.append(ops.convert_to_numpy(generator(inputs, training=False)))
         return np.concatenate(batches).astype("float32")
 
+    def export(self, filepath, format="tf_saved_model", **kwargs):
+        """Exports the generator (the EMA copy when kept) for serving.
+
+        Uses Keras' own `Model.export`: `"tf_saved_model"` (TensorFlow Serving,
+        TFLite converters; from the JAX and TensorFlow backends), `"onnx"` or
+        `"openvino"` where Keras and the installed packages support them. The
+        exported function maps latent vectors (and labels, for conditional
+        models) to images in [-1, 1].
+
+        Args:
+            filepath: where to write the artifact.
+            format: a format `keras.Model.export` accepts.
+            **kwargs: passed on to `keras.Model.export`.
+
+        Example:
+
+        ```python
+        gan.export("generator_savedmodel")
+        serve = tf.saved_model.load("generator_savedmodel").serve
+        images = serve(latent)
+        ```
+        """
+        if _BACKEND == "torch" and format == "tf_saved_model":
+            raise NotImplementedError(
+                "Keras 3.15 cannot export a torch-backend model as a TF SavedModel "
+                "(torch.export rejects the generator's dynamic batch). Save the "
+                "model (`gan.save('gan.keras')`), load it under KERAS_BACKEND=jax "
+                "or tensorflow and export there: the weights are the same."
+            )
+        self._sync_training_state()
+        return self.sampling_generator.export(filepath, format=format, **kwargs)
+
     # Hugging Face Hub -----------------------------------------------------------
 
     def push_to_hub(self, repo_id, **kwargs):
