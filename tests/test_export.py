@@ -1,4 +1,4 @@
-"""`export()` writes the generator in Keras' serving formats; the artifact generates the same images."""
+"""`export()` writes the generator for serving; the artifact generates the same images."""
 
 import numpy as np
 import pytest
