@@ -362,6 +362,7 @@ class BaseGAN(GANTrainer, keras.Model):
                 "`d_optimizer` and `g_optimizer` must be two optimizer instances: "
                 "each keeps its own slots for its own network."
             )
+        self._check_distribution()
         if run_eagerly and _BACKEND == "jax":
             raise ValueError(
                 "`run_eagerly=True` is not supported on the JAX backend: the GAN "
@@ -389,6 +390,27 @@ class BaseGAN(GANTrainer, keras.Model):
             steps_per_execution=steps_per_execution,
             jit_compile=requested_jit_compile,
             run_eagerly=run_eagerly,
+        )
+
+    @staticmethod
+    def _check_distribution():
+        """Refuses a `keras.distribution` the backend's trainer would silently ignore."""
+        try:
+            distribution = keras.distribution.distribution()
+        except AttributeError:  # torch: keras.distribution has no backend support
+            distribution = None
+        if distribution is None or _BACKEND == "jax":
+            return
+        if _BACKEND == "tensorflow":
+            raise ValueError(
+                "keras.distribution is set, but the TensorFlow trainer does not shard "
+                "through it. For data-parallel training on TensorFlow build and compile "
+                "the model inside `tf.distribute.MirroredStrategy().scope()` instead."
+            )
+        raise ValueError(
+            "keras.distribution is set, but keras-gans trains on a single device on "
+            "the torch backend. Use KERAS_BACKEND=jax with keras.distribution."
+            "DataParallel, or TensorFlow with tf.distribute.MirroredStrategy."
         )
 
     def default_optimizer(self):

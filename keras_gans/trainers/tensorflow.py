@@ -8,9 +8,14 @@ from keras_gans.trainers.base import BaseGANTrainer
 class TensorFlowGANTrainer(BaseGANTrainer):
     def _minimize(self, network, optimizer, loss_fn):
         variables = network.trainable_variables
+        # Under tf.distribute each replica's loss is a mean over its share of the
+        # batch and the optimizer sums gradients across replicas: divide here so
+        # the update is the mean over the global batch.
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
         with tf.GradientTape() as tape:
             loss, aux = loss_fn()
-        gradients = tape.gradient(loss, variables)
+            scaled_loss = loss / replicas if replicas > 1 else loss
+        gradients = tape.gradient(scaled_loss, variables)
         optimizer.apply(gradients, variables)
         return loss, aux
 

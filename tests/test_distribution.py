@@ -1,0 +1,129 @@
+"""Data-parallel training through the same fit(): JAX DataParallel and TF MirroredStrategy.
+
+Each case runs in a fresh interpreter because the virtual devices must be set
+up before the backend starts.
+"""
+
+import json
+
+import pytest
+
+from tests import helpers
+
+JAX_DATA_PARALLEL = """
+import json, sys, tempfile, os
+import numpy as np, jax, keras, keras_gans
+devices = int(sys.argv[1]) if len(sys.argv) > 1 else {devices}
+if devices > 1:
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()[:devices]))
+keras.utils.set_random_seed(0)
+x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+gan = keras_gans.{name}(**{kwargs})
+gan.compile()
+data = x if gan.num_classes is None else (x, np.arange(64) % 3)
+history = gan.fit(data, batch_size=32, epochs=2, shuffle=False, verbose=0)
+kernel = gan.discriminator.trainable_variables[0]
+path = os.path.join(tempfile.mkdtemp(), "m.keras")
+gan.save(path)
+print(json.dumps({{
+    "history": history.history,
+    "weights": [float(np.abs(np.array(w)).sum()) for w in gan.weights],
+    "sharding_devices": len(kernel.value.sharding.device_set),
+    "path": path,
+}}))
+"""
+
+
+@pytest.mark.skipif(helpers.BACKEND != "jax", reason="keras.distribution shards on JAX")
+@pytest.mark.parametrize("name", ["DCGAN", "ConditionalGAN"])
+def test_jax_four_devices_match_one_device(name):
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    kwargs = repr(helpers.TINY[name])
+    runs = {}
+    for devices in (1, 4):
+        code = JAX_DATA_PARALLEL.format(devices=devices, name=name, kwargs=kwargs)
+        runs[devices] = json.loads(helpers.run_python(code, "jax", env=env).splitlines()[-1])
+    assert runs[4]["sharding_devices"] == 4 and runs[1]["sharding_devices"] == 1
+    for key, values in runs[1]["history"].items():
+        assert runs[4]["history"][key] == pytest.approx(values, rel=1e-4, abs=1e-5), key
+    assert runs[4]["weights"] == pytest.approx(runs[1]["weights"], rel=1e-4)
+    # A model trained on four devices loads and generates on one.
+    code = (
+        "import keras, keras_gans, numpy as np\n"
+        f"m = keras.saving.load_model({runs[4]['path']!r})\n"
+        "labels = None if m.num_classes is None else [0, 1]\n"
+        "print(m.generate(2, labels=labels, seed=0).shape if labels is None "
+        "else m.generate(labels=labels, seed=0).shape)"
+    )
+    assert "(2, 8, 8, 1)" in helpers.run_python(code, "jax")
+
+
+TF_MIRRORED = """
+import json
+import numpy as np, tensorflow as tf
+cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, keras_gans
+
+def build():
+    keras.utils.set_random_seed(0)
+    # The generator ignores its noise (zero kernel), so every replica's fake
+    # images are the same and one step's discriminator update is exactly known.
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        16, kernel_initializer="zeros", bias_initializer="random_normal"), keras.layers.Reshape((4, 4, 1))])
+    discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    model = keras_gans.GAN(generator=generator, discriminator=discriminator, latent_dim=4)
+    model.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
+    return model
+
+x = np.random.default_rng(0).uniform(-1, 1, (8, 4, 4, 1)).astype("float32")
+single = build()
+single.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    mirrored = build()
+# Each replica gets the same 8 real images: the mean update must equal the single one.
+mirrored.fit(np.concatenate([x, x]), batch_size=16, epochs=1, shuffle=False, verbose=0)
+same_update = max(float(np.abs(np.array(a) - np.array(b)).max())
+                  for a, b in zip(single.discriminator.weights, mirrored.discriminator.weights))
+
+with strategy.scope():
+    dcgan = keras_gans.DCGAN(latent_dim=8, image_shape=(8, 8, 1), width=8)
+    dcgan.compile()
+images = np.random.default_rng(1).uniform(-1, 1, (128, 8, 8, 1)).astype("float32")
+history = dcgan.fit(images, batch_size=32, epochs=2, verbose=0)
+dcgan.save("{path}")
+print(json.dumps({{"same_update": same_update, "replicas": strategy.num_replicas_in_sync,
+                   "d_loss": history.history["d_loss"]}}))
+"""
+
+
+@pytest.mark.skipif(helpers.BACKEND != "tensorflow", reason="tf.distribute is TensorFlow's")
+def test_tf_mirrored_strategy_averages_gradients(tmp_path):
+    path = str(tmp_path / "mirrored.keras")
+    result = json.loads(
+        helpers.run_python(TF_MIRRORED.format(path=path), "tensorflow").splitlines()[-1]
+    )
+    assert result["replicas"] == 2
+    assert result["same_update"] < 1e-6
+    assert all(v == v for v in result["d_loss"])  # finite, not NaN
+    import keras
+
+    loaded = keras.saving.load_model(path)
+    assert loaded.generate(2, seed=0).shape == (2, 8, 8, 1)
+
+
+@pytest.mark.skipif(helpers.BACKEND == "jax", reason="JAX supports keras.distribution")
+def test_a_distribution_the_trainer_would_ignore_is_refused():
+    code = (
+        "import keras, keras_gans\n"
+        "from keras.src.distribution import distribution_lib\n"
+        "m = keras_gans.DCGAN(latent_dim=8, image_shape=(8, 8, 1), width=8)\n"
+        # keras.distribution.DataParallel cannot even be built on torch; any set
+        # distribution must be refused there.
+        "distribution_lib.set_distribution(object())\n"
+        "try:\n    m.compile()\nexcept ValueError as e:\n    print('REFUSED', e)\n"
+    )
+    output = helpers.run_python(code, helpers.BACKEND)
+    assert "REFUSED keras.distribution is set" in output
