@@ -69,8 +69,11 @@ def build():
     keras.utils.set_random_seed(0)
     # The generator ignores its noise (zero kernel), so every replica's fake
     # images are the same and one step's discriminator update is exactly known.
-    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
-        16, kernel_initializer="zeros", bias_initializer="random_normal"), keras.layers.Reshape((4, 4, 1))])
+    generator = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(16, kernel_initializer="zeros", bias_initializer="random_normal"),
+        keras.layers.Reshape((4, 4, 1)),
+    ])
     discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
         keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
     model = keras_gans.GAN(generator=generator, discriminator=discriminator, latent_dim=4)
