@@ -93,6 +93,10 @@ OPTIONS = {
         ),
     ),
     "least_squares_gan": ("GAN", dict(latent_dim=8, image_shape=(8, 8, 1), loss="least_squares")),
+    "acgan": (
+        "ConditionalGAN",
+        dict(num_classes=3, latent_dim=8, image_shape=(8, 8, 1), width=8, conditioning="acgan"),
+    ),
     "projection": (
         "ConditionalGAN",
         dict(
@@ -116,6 +120,28 @@ def test_options_train_save_and_load(option, tmp_path):
     np.testing.assert_allclose(
         helpers.generate_some(loaded), helpers.generate_some(model), atol=1e-5
     )
+
+
+def test_acgan_discriminator_learns_the_classes():
+    model = keras_gans.ConditionalGAN(
+        num_classes=3, latent_dim=8, image_shape=(8, 8, 1), width=8, conditioning="acgan"
+    )
+    assert len(model.discriminator.outputs) == 2
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-2))
+    rng = np.random.default_rng(0)
+    labels = np.arange(192) % 3
+    # Class k is a flat image at brightness -0.6, 0 or 0.6, plus noise.
+    images = (labels[:, None, None, None] - 1) * 0.6 + rng.normal(0, 0.1, (192, 8, 8, 1))
+    images = np.clip(images, -1, 1).astype("float32")
+
+    def class_accuracy():
+        _, class_logits = model.discriminator(images, training=False)
+        return float((keras.ops.convert_to_numpy(class_logits).argmax(-1) == labels).mean())
+
+    before = class_accuracy()
+    model.fit((images, labels), batch_size=32, epochs=5, verbose=0)
+    # Only the auxiliary class loss can teach the class head this (chance: 1/3).
+    assert before < 0.6 and class_accuracy() > 0.75, (before, class_accuracy())
 
 
 def test_wgan_gp_defaults():

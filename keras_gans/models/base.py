@@ -164,6 +164,8 @@ class BaseGAN(GANTrainer, keras.Model):
                 f"`discriminator` must accept the generator's images of shape "
                 f"{image_shape}; calling it failed: {error}"
             ) from error
+        if isinstance(logits, (list, tuple)):  # [logit, class logits] (ACGAN)
+            logits = logits[0]
         if tuple(logits.shape[1:]) not in ((1,), ()):
             raise ValueError(
                 "`discriminator` must output one logit per image, shape (batch, 1); "
@@ -264,16 +266,33 @@ class BaseGAN(GANTrainer, keras.Model):
             )
         return "diffaugment" if tuple(policy) == augmentation.POLICIES else tuple(policy)
 
-    def _discriminate(self, images, labels, training, augment=None):
-        """The discriminator's logits as a float32 vector.
+    def _discriminator_outputs(self, images, labels, training, augment=None):
+        """The discriminator's logits as a float32 vector, and its class logits or None.
 
         `augment` (default: `training`) applies the model's DiffAugment policy.
+        A discriminator with an auxiliary classifier (ACGAN) returns
+        `[logit, class_logits]`; others return the logit alone.
         """
         if (training if augment is None else augment) and self.augment:
             policy = augmentation.POLICIES if self.augment == "diffaugment" else self.augment
             images = augmentation.diff_augment(images, self.seed_generator, policy)
-        logits = self.discriminator(self._discriminator_inputs(images, labels), training=training)
-        return ops.cast(ops.reshape(logits, (-1,)), "float32")
+        outputs = self.discriminator(self._discriminator_inputs(images, labels), training=training)
+        class_logits = None
+        if isinstance(outputs, (list, tuple)):
+            outputs, class_logits = outputs
+            class_logits = ops.cast(class_logits, "float32")
+        return ops.cast(ops.reshape(outputs, (-1,)), "float32"), class_logits
+
+    def _discriminate(self, images, labels, training, augment=None):
+        return self._discriminator_outputs(images, labels, training, augment)[0]
+
+    def _class_loss(self, class_logits, labels):
+        """The auxiliary classifier's cross-entropy (ACGAN); 0 without one."""
+        if class_logits is None:
+            return 0.0
+        return ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+        )
 
     def _penalty_gradient(self, images, labels):
         """Input gradient of the discriminator for GP / R1.
@@ -293,9 +312,10 @@ class BaseGAN(GANTrainer, keras.Model):
         )
         images = ops.concatenate([real_images, fake_images], axis=0)
         both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-        logits = self._discriminate(images, both_labels, training)
+        logits, class_logits = self._discriminator_outputs(images, both_labels, training)
         real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
         loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+        loss = loss + self._class_loss(class_logits, both_labels)
         if training and self.gp_weight:
             alpha = keras.random.uniform(
                 (batch_size, 1, 1, 1), seed=self.seed_generator, dtype=real_images.dtype
@@ -310,8 +330,9 @@ class BaseGAN(GANTrainer, keras.Model):
 
     def _generator_loss(self, batch_size, labels, training):
         fake_images = self._generate(self._sample_latent(batch_size), labels, training)
-        fake_logits = self._discriminate(fake_images, labels, training)
-        return self.gan_loss.generator_loss(fake_logits), fake_logits
+        fake_logits, class_logits = self._discriminator_outputs(fake_images, labels, training)
+        loss = self.gan_loss.generator_loss(fake_logits) + self._class_loss(class_logits, labels)
+        return loss, fake_logits
 
     @property
     def metrics(self):

@@ -46,7 +46,8 @@ def conditional_discriminator(
         conditioning: `"concat"` adds a learned per-class plane as an extra
             input channel; `"projection"` (Miyato & Koyama, 2018) adds the
             inner product of a class embedding with the image features to an
-            unconditional logit.
+            unconditional logit; `"acgan"` (Odena et al., 2017) ignores the
+            label and predicts it instead: outputs `[logit, class_logits]`.
     """
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((), dtype="int32", name="labels")
@@ -65,9 +66,14 @@ def conditional_discriminator(
         )
         projection = layers.Dot(axes=1)([embedded, features])
         logits = layers.Add()([logit, projection])
+    elif conditioning == "acgan":
+        features = discriminator_features(images, image_shape, width, 5, dropout, spectral_norm)
+        logit = maybe_spectral_norm(layers.Dense(1, name="logit"), spectral_norm)(features)
+        class_logits = layers.Dense(num_classes, name="class_logits")(features)
+        return keras.Model(images, [logit, class_logits], name="discriminator")
     else:
         raise ValueError(
-            f"`conditioning` must be 'concat' or 'projection'. Received: {conditioning!r}"
+            f"`conditioning` must be 'concat', 'projection' or 'acgan'. Received: {conditioning!r}"
         )
     return keras.Model([images, labels], logits, name="discriminator")
 
@@ -81,8 +87,10 @@ class ConditionalGAN(BaseGAN):
         latent_dim: size of the latent vectors.
         image_shape: `(height, width, channels)`, default `(28, 28, 1)`.
         width: base number of filters of the default DCGAN networks.
-        conditioning: how the discriminator sees the label: `"concat"`
-            (extra channel) or `"projection"` (projection discriminator).
+        conditioning: how the discriminator uses the label: `"concat"`
+            (extra channel), `"projection"` (projection discriminator) or
+            `"acgan"` (auxiliary classifier: both losses add the class
+            cross-entropy of real and generated images).
         dropout: dropout rate in the discriminator.
         spectral_norm: spectral normalization of the discriminator's layers.
         generator: optional `keras.Model` taking `[latent, labels]`.
@@ -123,9 +131,9 @@ class ConditionalGAN(BaseGAN):
                 shape, num_classes, width, dropout, spectral_norm, conditioning
             )
         self._num_classes = int(num_classes)
+        self.conditioning = conditioning
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.width = int(width)
-        self.conditioning = conditioning
         self.dropout = float(dropout)
         self.spectral_norm = bool(spectral_norm)
         if image_shape is not None and self.image_shape != shape:
@@ -148,6 +156,8 @@ class ConditionalGAN(BaseGAN):
         return keras.KerasTensor((batch,), dtype="int32")
 
     def _discriminator_inputs(self, images, labels):
+        if self.conditioning == "acgan":
+            return images
         return [images, labels]
 
     def _generate(self, latent, labels, training):
