@@ -1,0 +1,106 @@
+"""Cost of each training option per step, next to a plain DCGAN, on the current backend.
+
+Every variant trains the same DCGAN shape on the same data through `fit`; the
+CSV gives milliseconds per generator step and the ratio to the plain model.
+WGAN-GP is timed with `d_steps=1` here so the ratio shows the penalty's own
+cost (the default 5 critic steps cost about 5 discriminator updates more).
+
+Usage:
+
+```bash
+KERAS_BACKEND=tensorflow python benchmarks/options.py --out benchmarks/results/options_cpu.csv
+```
+"""
+
+import argparse
+import csv
+import os
+import time
+
+import keras
+import numpy as np
+
+import keras_gans
+from benchmarks.throughput import device_name
+
+VARIANTS = {
+    "dcgan": ("DCGAN", {}),
+    "hinge": ("DCGAN", {"loss": "hinge"}),
+    "least_squares": ("DCGAN", {"loss": "least_squares"}),
+    "spectral_norm": ("DCGAN", {"spectral_norm": True}),
+    "r1": ("DCGAN", {"r1_weight": 1.0}),
+    "diffaugment": ("DCGAN", {"augment": "diffaugment"}),
+    "ema": ("DCGAN", {"ema_decay": 0.999}),
+    "wgan_gp(d_steps=1)": ("WGANGP", {"d_steps": 1}),
+    "conditional_concat": ("ConditionalGAN", {"num_classes": 10}),
+    "conditional_projection": ("ConditionalGAN", {"num_classes": 10, "conditioning": "projection"}),
+    "conditional_acgan": ("ConditionalGAN", {"num_classes": 10, "conditioning": "acgan"}),
+}
+
+
+def time_variant(class_name, kwargs, args, images, labels):
+    keras.utils.set_random_seed(0)
+    model = getattr(keras_gans, class_name)(
+        latent_dim=args.latent_dim, image_shape=tuple(args.image_shape), width=args.width, **kwargs
+    )
+    model.compile()
+    data = images if model.num_classes is None else (images, labels)
+    warmup = (
+        data[: args.batch_size * 2]
+        if model.num_classes is None
+        else (
+            images[: args.batch_size * 2],
+            labels[: args.batch_size * 2],
+        )
+    )
+    model.fit(warmup, batch_size=args.batch_size, epochs=1, verbose=0, shuffle=False)
+    start = time.perf_counter()
+    model.fit(data, batch_size=args.batch_size, epochs=1, verbose=0, shuffle=False)
+    return (time.perf_counter() - start) / args.steps * 1000.0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--image-shape", type=int, nargs=3, default=[28, 28, 1])
+    parser.add_argument("--out", help="CSV file to append the rows to")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    count = args.batch_size * args.steps
+    images = rng.uniform(-1, 1, (count,) + tuple(args.image_shape)).astype("float32")
+    labels = rng.integers(0, 10, count).astype("int32")
+    backend, device = keras.backend.backend(), device_name(keras.backend.backend())
+    rows, baseline = [], None
+    for name, (class_name, kwargs) in VARIANTS.items():
+        ms = time_variant(class_name, kwargs, args, images, labels)
+        baseline = baseline or ms
+        row = {
+            "backend": backend,
+            "device": device,
+            "variant": name,
+            "image_shape": "x".join(map(str, args.image_shape)),
+            "width": args.width,
+            "batch_size": args.batch_size,
+            "ms_per_step": round(ms, 1),
+            "relative_to_dcgan": round(ms / baseline, 2),
+        }
+        rows.append(row)
+        print(
+            f"{backend:>10} {name:>24} {row['ms_per_step']:>8} ms/step  x{row['relative_to_dcgan']}"
+        )
+    if args.out:
+        new_file = not os.path.exists(args.out)
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            if new_file:
+                writer.writeheader()
+            writer.writerows(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
