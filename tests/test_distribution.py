@@ -11,49 +11,51 @@ import pytest
 from tests import helpers
 
 JAX_DATA_PARALLEL = """
-import json, sys, tempfile, os
+import json, tempfile, os
 import numpy as np, jax, keras, keras_gans
-devices = int(sys.argv[1]) if len(sys.argv) > 1 else {devices}
+devices = {devices}
 if devices > 1:
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()[:devices]))
-keras.utils.set_random_seed(0)
-x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
-gan = keras_gans.{name}(**{kwargs})
-gan.compile()
-data = x if gan.num_classes is None else (x, np.arange(64) % 3)
-history = gan.fit(data, batch_size=32, epochs=2, shuffle=False, verbose=0)
-kernel = gan.discriminator.trainable_variables[0]
-path = os.path.join(tempfile.mkdtemp(), "m.keras")
-gan.save(path)
-print(json.dumps({{
-    "history": history.history,
-    "weights": [float(np.abs(np.array(w)).sum()) for w in gan.weights],
-    "sharding_devices": len(kernel.value.sharding.device_set),
-    "path": path,
-}}))
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=jax.devices()[:devices]))
+results = {{}}
+for name, kwargs in {models}.items():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    gan = getattr(keras_gans, name)(**kwargs)
+    gan.compile()
+    data = x if gan.num_classes is None else (x, np.arange(64) % 3)
+    history = gan.fit(data, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    kernel = gan.discriminator.trainable_variables[0]
+    path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    gan.save(path)
+    results[name] = {{
+        "history": history.history,
+        "weights": [float(np.abs(np.array(w)).sum()) for w in gan.weights],
+        "sharding_devices": len(kernel.value.sharding.device_set),
+        "path": path,
+    }}
+print(json.dumps(results))
 """
 
 
 @pytest.mark.skipif(helpers.BACKEND != "jax", reason="keras.distribution shards on JAX")
-@pytest.mark.parametrize("name", ["DCGAN", "ConditionalGAN"])
-def test_jax_four_devices_match_one_device(name):
+def test_jax_four_devices_match_one_device():
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    kwargs = repr(helpers.TINY[name])
     runs = {}
     for devices in (1, 4):
-        code = JAX_DATA_PARALLEL.format(devices=devices, name=name, kwargs=kwargs)
+        code = JAX_DATA_PARALLEL.format(devices=devices, models=repr(helpers.TINY))
         runs[devices] = json.loads(helpers.run_python(code, "jax", env=env).splitlines()[-1])
-    assert runs[4]["sharding_devices"] == 4 and runs[1]["sharding_devices"] == 1
-    for key, values in runs[1]["history"].items():
-        assert runs[4]["history"][key] == pytest.approx(values, rel=1e-4, abs=1e-5), key
-    assert runs[4]["weights"] == pytest.approx(runs[1]["weights"], rel=1e-4)
+    for name in helpers.TINY:
+        one, four = runs[1][name], runs[4][name]
+        assert four["sharding_devices"] == 4 and one["sharding_devices"] == 1
+        for key, values in one["history"].items():
+            assert four["history"][key] == pytest.approx(values, rel=1e-4, abs=1e-5), (name, key)
+        assert four["weights"] == pytest.approx(one["weights"], rel=1e-4, abs=1e-5), name
     # A model trained on four devices loads and generates on one.
     code = (
-        "import keras, keras_gans, numpy as np\n"
-        f"m = keras.saving.load_model({runs[4]['path']!r})\n"
-        "labels = None if m.num_classes is None else [0, 1]\n"
-        "print(m.generate(2, labels=labels, seed=0).shape if labels is None "
-        "else m.generate(labels=labels, seed=0).shape)"
+        "import keras, keras_gans\n"
+        f"m = keras.saving.load_model({runs[4]['ConditionalGAN']['path']!r})\n"
+        "print(m.generate(labels=[0, 1], seed=0).shape)"
     )
     assert "(2, 8, 8, 1)" in helpers.run_python(code, "jax")
 
