@@ -1,7 +1,5 @@
 """DCGAN (Radford et al., 2016): transposed-convolution generator, strided-conv discriminator."""
 
-import random
-
 import keras
 from keras import layers
 
@@ -116,10 +114,7 @@ def discriminator_features(x, image_shape, width, kernel_size, dropout, spectral
         x = maybe_spectral_norm(conv, spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
-            # An explicit seed makes every backend draw the mask from the layer's
-            # SeedGenerator (torch otherwise uses its global RNG), so the mask
-            # sequence is saved with the model and a resumed run repeats it.
-            x = layers.Dropout(dropout, seed=random.randint(0, 2**31 - 1))(x)
+            x = layers.Dropout(dropout)(x)
         filters *= 2
     return layers.Flatten()(x)
 
