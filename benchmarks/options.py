@@ -8,19 +8,18 @@ cost (the default 5 critic steps cost about 5 discriminator updates more).
 Usage:
 
 ```bash
-KERAS_BACKEND=tensorflow python benchmarks/options.py --out benchmarks/results/options_cpu.csv
+KERAS_BACKEND=tensorflow python -m benchmarks.options --out benchmarks/results/options_cpu.csv
 ```
 """
 
 import argparse
-import csv
-import os
 import time
 
 import keras
 import numpy as np
 
 import keras_gans
+from benchmarks.csv_rows import append_rows
 from benchmarks.throughput import device_name
 
 VARIANTS = {
@@ -92,13 +91,7 @@ def main(argv=None):
             f"{backend:>10} {name:>24} {row['ms_per_step']:>8} ms/step  x{row['relative_to_dcgan']}"
         )
     if args.out:
-        new_file = not os.path.exists(args.out)
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            if new_file:
-                writer.writeheader()
-            writer.writerows(rows)
+        append_rows(args.out, rows)
     return rows
 
 

@@ -8,16 +8,17 @@ not the speed-up real devices would give.
 Usage:
 
 ```bash
-python benchmarks/scaling.py --out benchmarks/results/scaling_cpu.csv
+python -m benchmarks.scaling --out benchmarks/results/scaling_cpu.csv
 ```
 """
 
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
+
+from benchmarks.csv_rows import append_rows
 
 WORKER = """
 import json, time
@@ -74,13 +75,7 @@ def main(argv=None):
             f"speed-up {row['speedup']}  efficiency {row['efficiency']}"
         )
     if args.out:
-        new_file = not os.path.exists(args.out)
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            if new_file:
-                writer.writeheader()
-            writer.writerows(rows)
+        append_rows(args.out, rows)
     return rows
 
 

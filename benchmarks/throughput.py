@@ -17,7 +17,6 @@ python benchmarks/throughput.py --out benchmarks/results/throughput_cpu.csv
 """
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -26,6 +25,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from benchmarks.csv_rows import append_rows  # noqa: E402
+
 FIELDS = [
     "backend",
     "device",
@@ -158,12 +161,12 @@ def hand_written_loop(backend, args):
     import jax
 
     def values(variables):
-        return [v.value for v in variables]
+        # Copies: the step donates its state, which must not be the variables' own buffers.
+        return [jax.numpy.array(v.value) for v in variables]
 
-    @jax.jit
-    def step(state, real, key):
-        g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt = state
-        key_d, key_g = jax.random.split(key)
+    def step(state, real):
+        g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, key = state
+        key, key_d, key_g = jax.random.split(key, 3)
         z = jax.random.normal(key_d, (batch, latent_dim))
         fake, g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
         fake = jax.lax.stop_gradient(fake)
@@ -185,7 +188,9 @@ def hand_written_loop(backend, args):
 
         (g_loss, (g_ntv, d_ntv)), grads = jax.value_and_grad(g_objective, has_aux=True)(g_tv)
         g_tv, g_opt = g_optimizer.stateless_apply(g_opt, grads, g_tv)
-        return (g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt), d_loss, g_loss
+        return (g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, key), d_loss, g_loss
+
+    step = jax.jit(step, donate_argnums=0)
 
     def run(images):
         state = (
@@ -195,11 +200,10 @@ def hand_written_loop(backend, args):
             values(discriminator.non_trainable_variables),
             values(g_optimizer.variables),
             values(d_optimizer.variables),
+            jax.random.PRNGKey(0),
         )
-        key = jax.random.PRNGKey(0)
         for i in range(0, len(images), batch):
-            key, step_key = jax.random.split(key)
-            state, d_loss, g_loss = step(state, images[i : i + batch], step_key)
+            state, d_loss, g_loss = step(state, images[i : i + batch])
         return [float(d_loss), float(g_loss)]
 
     del keras
@@ -282,13 +286,7 @@ def main(argv=None):
                 f"fit/loop {row['fit_over_loop'] or '-'}  ({row['device']})"
             )
     if args.out:
-        new_file = not os.path.exists(args.out)
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FIELDS)
-            if new_file:
-                writer.writeheader()
-            writer.writerows(rows)
+        append_rows(args.out, rows, FIELDS)
     return rows
 
 
