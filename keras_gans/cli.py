@@ -13,7 +13,7 @@ keras-gans sample me/dcgan-mnist --num 64 --out grid.png
 import argparse
 import sys
 
-from keras_gans.commands import sample
+from keras_gans.commands import evaluate, list_recipes, push, sample, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keras-gans", description="Generative adversarial networks for Keras 3."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    list_recipes.add_parser(subparsers)
+    train.add_parser(subparsers)
+    evaluate.add_parser(subparsers)
     sample.add_parser(subparsers)
+    push.add_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,73 @@
+"""`keras-gans evaluate RUN_DIR_OR_REPO`: FID and KID of a trained model.
+
+Example:
+
+```bash
+keras-gans evaluate runs/dcgan-mnist5k
+keras-gans evaluate me/dcgan-mnist --dataset mnist5k --num-samples 5000
+```
+"""
+
+import argparse
+import json
+import os
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Adds the `evaluate` subcommand to an `argparse` subparsers object."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="FID and KID of a run folder or a Hub model",
+        description=(
+            "Generates images from a run folder's model.keras, a saved model folder or "
+            "a Hub repo and compares them with the real images it was trained on: FID "
+            "and KID in the features of the offline digit classifier (grayscale) or "
+            "InceptionV3 (colour, needs its ImageNet weights). A run folder gets the "
+            "result in evaluation.json."
+        ),
+    )
+    parser.add_argument("source", help="a run folder, a model folder, or owner/name on the Hub")
+    parser.add_argument(
+        "--dataset",
+        metavar="NAME_OR_FOLDER",
+        help="real images to compare with (default: the dataset the model was trained on)",
+    )
+    parser.add_argument(
+        "--num-samples", type=int, default=2000, metavar="N", help="generated images (2000)"
+    )
+    parser.add_argument(
+        "--extractor",
+        choices=("mnist5k_classifier", "inception_v3"),
+        help="feature extractor (default: the recipe's, else by the number of channels)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated images")
+    parser.set_defaults(func=evaluate_command)
+    return parser
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """Runs `keras-gans evaluate` with parsed `args`; returns the exit status."""
+    from keras_gans import zoo
+    from keras_gans.images import atomic_path
+
+    if args.num_samples < 2:
+        raise ValueError("--num-samples must be at least 2.")
+    results = zoo.evaluate(
+        args.source,
+        dataset=args.dataset,
+        num_samples=args.num_samples,
+        extractor=args.extractor,
+        seed=args.seed,
+    )
+    print(
+        f"{args.source}: FID {results['fid']:.3f}, KID {results['kid']:.5f} "
+        f"+/- {results['kid_std']:.5f} ({results['feature_extractor']} features, "
+        f"{results['num_samples']} generated vs {results['reference_images']} real images "
+        f"of {results['dataset']})"
+    )
+    if os.path.exists(os.path.join(args.source, zoo.RUN_FILE)):
+        path = os.path.join(args.source, "evaluation.json")
+        with atomic_path(path) as temporary, open(temporary, "w") as file:
+            json.dump(results, file, indent=2)
+        print(f"Saved {path}")
+    return 0

@@ -1,0 +1,276 @@
+"""Tests of keras_gans.zoo: every recipe parses, builds and trains; runs, resume, evaluation."""
+
+import json
+import os
+import re
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gans
+from keras_gans import datasets, zoo
+from keras_gans.metrics.extractors import FeatureExtractor
+from tests import helpers
+
+RECIPES = zoo.list_recipes()
+TINY_WIDTH = {"DCGAN": 8, "ConditionalGAN": 8}
+
+
+def tiny_model(recipe):
+    width = TINY_WIDTH.get(recipe.model_class)
+    return zoo.build_model(recipe, **({"width": width} if width else {}))
+
+
+def pixel_extractor():
+    """A cheap stand-in for the offline classifier: 4x4 average-pooled pixels."""
+
+    def features(images):
+        images = datasets.resize_images(np.asarray(images), 4)
+        return images.reshape(len(images), -1)
+
+    return FeatureExtractor(features, name="pooled_pixels")
+
+
+@pytest.fixture
+def cheap_extractor(monkeypatch, tmp_path):
+    monkeypatch.setattr(zoo, "feature_extractor", lambda name: pixel_extractor())
+    monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
+
+
+# Recipes ---------------------------------------------------------------------------
+
+
+def test_the_zoo_has_the_promised_recipes():
+    promised = {"gan.mnist", "gan.fashion_mnist", "dcgan.mnist", "cgan.mnist", "cgan.cifar10"}
+    assert promised <= set(RECIPES)
+    assert {"dcgan.mnist5k", "cgan.mnist5k", "gan.digits"} <= set(RECIPES)
+    assert zoo.recipe("dcgan.celeba64").image_shape == (64, 64, 3)
+    assert zoo.recipe("cgan.cifar10").image_shape == (32, 32, 3)
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_parses_and_says_everything(name):
+    recipe = zoo.recipe(name)
+    arch, dataset = name.split(".")
+    assert zoo.ARCHITECTURES[arch] == recipe.model_class
+    assert recipe.description
+    assert {"latent_dim", "image_shape", "loss", "d_steps", "label_smoothing"} <= set(recipe.model)
+    assert recipe.batch_size >= 1 and recipe.epochs >= 1 and isinstance(recipe.seed, int)
+    assert re.fullmatch(r"keras-gans/[a-z0-9-]+", recipe.repo_id)
+    for role in ("discriminator", "generator"):
+        assert isinstance(zoo.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
+    offline = recipe.dataset_name in datasets.OFFLINE
+    if offline:
+        # Offline datasets run here, so their results must be measured.
+        results = recipe.results
+        assert recipe.measured, f"{name} runs offline; measure it and fill [results]"
+        for key in ("fid", "kid", "extractor", "num_samples", "backend", "device", "epochs"):
+            assert key in results, f"{name} [results] lacks {key}"
+        assert results["wall_time_s"] > 0 and results["images_per_s"] > 0
+    else:
+        assert recipe.measured or recipe.results.get("reason")
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_builds_and_trains_a_few_steps(name):
+    recipe = zoo.recipe(name)
+    model = tiny_model(recipe)
+    assert type(model).__name__ == recipe.model_class
+    assert model.image_shape == recipe.image_shape
+    assert model.latent_dim == recipe.model["latent_dim"]
+    assert model.d_optimizer.learning_rate.numpy() == pytest.approx(
+        recipe.optimizers["discriminator"]["learning_rate"]
+    )
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (16,) + model.image_shape).astype("float32")
+    x = images
+    if model.num_classes is not None:
+        x = (images, rng.integers(0, model.num_classes, 16).astype("int32"))
+    history = model.fit(x, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0])
+    assert helpers.generate_some(model, 2).shape == (2,) + model.image_shape
+
+
+def test_unknown_recipe_lists_known_names_and_close_matches():
+    with pytest.raises(ValueError, match=r"Did you mean 'dcgan.mnist5k'.*Known recipes: cgan"):
+        zoo.recipe("dcgan.mnist5")
+    with pytest.raises(ValueError, match="Known recipes"):
+        zoo.recipe("stylegan.ffhq")
+
+
+def test_malformed_recipes_are_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv(zoo.ZOO_ENV_VAR, str(tmp_path))
+    (tmp_path / "bad.toml").write_text("[model\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        zoo.recipe("bad")
+    base = zoo.Recipe.from_dict  # the checks every file goes through
+    good = {
+        "name": "x.y",
+        "model": {"class": "GAN"},
+        "optimizers": {"discriminator": {"class": "Adam"}, "generator": {"class": "Adam"}},
+        "training": {"batch_size": 8, "epochs": 1},
+        "dataset": {"name": "digits"},
+    }
+    assert base(good).seed == 0
+    with pytest.raises(ValueError, match="class must be one of"):
+        base({**good, "model": {"class": "VAE"}})
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        base({**good, "training": {"batch_size": 8, "epochs": 0}})
+    with pytest.raises(ValueError, match="unknown keys"):
+        base({**good, "trainer": {}})
+
+
+def test_architecture_with_a_folder_takes_shape_and_classes_from_the_data():
+    recipe = zoo.resolve("cgan", data="some/faces", image_size=32, epochs=3)
+    assert recipe.name == "cgan.faces" and recipe.epochs == 3
+    assert recipe.dataset == {"name": "some/faces", "image_size": 32}
+    assert "image_shape" not in recipe.model and not recipe.repo_id
+    assert zoo.resolve("dcgan").name == zoo.ARCHITECTURE_BASES["dcgan"]
+    assert zoo.resolve("dcgan", data="mnist5k") == zoo.recipe("dcgan.mnist5k")
+
+
+# Training runs ----------------------------------------------------------------------
+
+RUN_FILES = ("model.keras", "progress.gif", "losses.png", "metrics.csv", "README.md", "run.json")
+
+
+def train_tiny(out_dir, **kwargs):
+    options = dict(max_images=64, batch_size=32, model_overrides={"width": 8}, verbose=0)
+    options.update(kwargs)
+    return zoo.train(options.pop("recipe", "dcgan.mnist5k"), out_dir, **options)
+
+
+def test_train_writes_the_run_folder(tmp_path, cheap_extractor, capsys):
+    out = tmp_path / "run"
+    run = train_tiny(out, recipe="cgan.mnist5k", epochs=2)
+    for name in RUN_FILES:
+        assert (out / name).exists(), name
+    assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png"]
+    assert not (out / "backup").exists()
+    assert run["status"] == "finished" and run["epochs_done"] == 2
+    assert run["backend"] == keras.backend.backend() and run["num_images"] == 64
+    assert run["metrics"]["feature_extractor"] == "pooled_pixels"
+    assert np.isfinite(run["metrics"]["fid"]) and run["images_per_s"] > 0
+    assert json.loads((out / "run.json").read_text())["files"]["grid"].endswith("0002.png")
+    header = (out / "metrics.csv").read_text().splitlines()[0]
+    assert "fid" in header and "d_loss" in header
+    card = (out / "README.md").read_text()
+    assert "cgan.mnist5k" in card and "samples/epoch_0002.png" in card and "FID" in card
+    model = keras.saving.load_model(out / "model.keras")
+    assert isinstance(model, keras_gans.ConditionalGAN) and model.optimizer is not None
+    printed = capsys.readouterr().out
+    assert "model.keras" in printed and "progress.gif" in printed
+
+
+class StopAt(keras.callbacks.Callback):
+    """Simulates Ctrl-C at the end of an epoch, before the backup is saved."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_carries_on_when_run_again(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_tiny(out, epochs=3, evaluate=False, callbacks=[StopAt(1)])
+    assert (out / "backup").exists()
+    assert json.loads((out / "run.json").read_text())["epochs_done"] == 1
+    run = train_tiny(out, epochs=3, evaluate=False)
+    assert run["epochs_done"] == 3 and not (out / "backup").exists()
+    epochs = [line.split(",")[0] for line in (out / "metrics.csv").read_text().splitlines()[1:]]
+    assert epochs == ["0", "1", "2"]
+    assert len(os.listdir(out / "samples")) == 3
+    model = keras.saving.load_model(out / "model.keras")
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    assert steps == 3 * 2  # 3 epochs of 2 steps: nothing lost, nothing repeated
+
+
+def test_a_finished_run_trains_further_only_with_resume(tmp_path):
+    out = tmp_path / "run"
+    train_tiny(out, epochs=1, evaluate=False)
+    with pytest.raises(ValueError, match="already holds a finished run.*--resume"):
+        train_tiny(out, epochs=2, evaluate=False)
+    with pytest.raises(ValueError, match="--epochs N with N > 1"):
+        zoo.train(None, out, resume=True, verbose=0)
+    run = zoo.train(None, out, resume=True, epochs=2, evaluate=False, verbose=0)
+    assert run["epochs_done"] == 2
+    assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png"]
+    with pytest.raises(ValueError, match="another batch size"):
+        train_tiny(out, epochs=3, batch_size=16, resume=True, evaluate=False)
+
+
+def test_run_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Nothing to resume"):
+        zoo.train(None, tmp_path / "nothing", resume=True)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file.txt").write_text("x")
+    with pytest.raises(ValueError, match="not empty and holds no keras-gans run"):
+        train_tiny(tmp_path / "busy", epochs=1)
+    with pytest.raises(ValueError, match="no labels"):
+        train_tiny(tmp_path / "r", recipe="cgan", data=_folder(tmp_path), image_size=8)
+
+
+def _folder(tmp_path):
+    from tests.test_datasets import write_images
+
+    write_images(tmp_path / "imgs", 8, size=(8, 8))
+    return str(tmp_path / "imgs")
+
+
+def test_architecture_trains_on_a_folder_of_class_sub_folders(tmp_path):
+    from tests.test_datasets import write_images
+
+    for i, name in enumerate(("a", "b", "c")):
+        write_images(tmp_path / "imgs" / name, 4, size=(10, 10), mode="RGB", seed=i)
+    run = zoo.train(
+        "cgan",
+        tmp_path / "run",
+        data=tmp_path / "imgs",
+        image_size=8,
+        epochs=1,
+        batch_size=4,
+        model_overrides={"width": 8},
+        evaluate=False,
+        verbose=0,
+    )
+    assert run["image_shape"] == [8, 8, 3] and run["num_images"] == 12
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.num_classes == 3
+
+
+def test_large_datasets_stream_uint8_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "IN_MEMORY_LIMIT", 1)
+    run = train_tiny(tmp_path / "run", epochs=1, evaluate=False)
+    assert run["epochs_done"] == 1
+
+
+def test_evaluate_a_run_folder(tmp_path, cheap_extractor):
+    out = tmp_path / "run"
+    train_tiny(out, epochs=1, evaluate=False)
+    results = zoo.evaluate(out, num_samples=50)
+    assert results["feature_extractor"] == "pooled_pixels" and results["num_samples"] == 50
+    assert results["fid"] > 0 and results["dataset"] == "mnist5k"
+    again = zoo.evaluate(out, num_samples=50)
+    assert again["fid"] == pytest.approx(results["fid"])
+
+
+@pytest.mark.slow
+def test_offline_extractor_is_trained_once_and_separates_digits(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path))
+    monkeypatch.setattr(zoo, "_CLASSIFIER_EPOCHS", 1)  # 6 in real use; 1 keeps torch quick
+    extractor = zoo.offline_extractor()
+    assert os.path.exists(tmp_path / "extractors" / "mnist5k_classifier.weights.h5")
+    images, labels = datasets.load("digits", image_size=28)
+    features = extractor(images[:200])
+    assert features.shape == (200, 128)
+    # Same-class features are closer than other-class ones: the features know digits.
+    labels = labels[:200]
+    centers = np.stack([features[labels == k].mean(0) for k in range(10)])
+    nearest = np.argmin(((features[:, None] - centers[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == labels).mean() > 0.6
