@@ -247,6 +247,14 @@ def save_pretrained(
 
 def _repo_id(name: str) -> str:
     repo_id = name[len("hf://") :] if name.startswith("hf://") else name
+    if "/" not in repo_id and not name.startswith("hf://"):
+        # A zoo recipe name such as "dcgan.mnist": its published repo.
+        from keras_gans import zoo
+
+        recipe = zoo.recipe(repo_id)
+        if not recipe.repo_id:
+            raise ValueError(f"Zoo recipe {repo_id!r} names no Hub repo to load from.")
+        return recipe.repo_id
     if not _REPO_ID.fullmatch(repo_id):
         raise ValueError(
             f"{name!r} is neither a local directory nor a Hub repo id such as "
@@ -585,7 +593,8 @@ def from_pretrained(
     with Keras' safe mode on.
 
     Args:
-        name_or_path: `"hf://owner/name"`, `"owner/name"`, or a directory
+        name_or_path: `"hf://owner/name"`, `"owner/name"`, a zoo recipe name
+            such as `"dcgan.mnist"` (its published repo), or a directory
             written by `save_pretrained` (an existing directory wins over a
             repo id; `hf://` always means the Hub).
         revision: branch name or commit sha; default the `main` branch.

@@ -383,3 +383,14 @@ def test_package_level_from_pretrained(hub, shared):
     np.testing.assert_allclose(
         _images(keras_gans.from_pretrained(f"hf://{repo_id}")), expected, atol=1e-6
     )
+
+
+def test_a_zoo_recipe_name_resolves_to_its_hub_repo(hub):
+    from keras_gans import zoo
+
+    repo_id = zoo.recipe("gan.digits").repo_id
+    # Nothing is published on the test server: the error names the recipe's repo.
+    with pytest.raises(FileNotFoundError, match=repo_id):
+        keras_gans.from_pretrained("gan.digits")
+    with pytest.raises(ValueError, match="Did you mean 'gan.digits'"):
+        keras_gans.from_pretrained("gan.digit")
