@@ -57,10 +57,22 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ZOO_ENV_VAR = "KERAS_GANS_ZOO"
-ARCHITECTURES = {"gan": "GAN", "dcgan": "DCGAN", "cgan": "ConditionalGAN"}
+ARCHITECTURES = {
+    "gan": "GAN",
+    "dcgan": "DCGAN",
+    "cgan": "ConditionalGAN",
+    "wgan_gp": "WGANGP",
+    "sngan": "DCGAN",
+}
 # The recipe whose model and optimizer settings `train("dcgan", data=...)` uses.
-ARCHITECTURE_BASES = {"gan": "gan.mnist", "dcgan": "dcgan.mnist", "cgan": "cgan.mnist"}
-MODEL_CLASSES = ("GAN", "DCGAN", "ConditionalGAN")
+ARCHITECTURE_BASES = {
+    "gan": "gan.mnist",
+    "dcgan": "dcgan.mnist",
+    "cgan": "cgan.mnist",
+    "wgan_gp": "wgan_gp.fashion_mnist",
+    "sngan": "sngan.cifar10",
+}
+MODEL_CLASSES = ("GAN", "DCGAN", "ConditionalGAN", "WGANGP")
 NOT_MEASURED = "not yet measured"
 
 RUN_FILE = "run.json"
