@@ -130,8 +130,10 @@ def test_acgan_discriminator_learns_the_classes():
     model.compile(d_optimizer=keras.optimizers.Adam(1e-2))
     rng = np.random.default_rng(0)
     labels = np.arange(192) % 3
-    # Class k is a flat image at brightness -0.6, 0 or 0.6, plus noise.
-    images = (labels[:, None, None, None] - 1) * 0.6 + rng.normal(0, 0.1, (192, 8, 8, 1))
+    # Class k has a bright 4x4 square in quadrant k, on a dark noisy background.
+    images = rng.normal(-0.8, 0.1, (192, 8, 8, 1))
+    for k, (row, col) in enumerate([(0, 0), (0, 4), (4, 0)]):
+        images[labels == k, row : row + 4, col : col + 4] = 0.8
     images = np.clip(images, -1, 1).astype("float32")
 
     def class_accuracy():
@@ -140,8 +142,9 @@ def test_acgan_discriminator_learns_the_classes():
 
     before = class_accuracy()
     model.fit((images, labels), batch_size=32, epochs=5, verbose=0)
-    # Only the auxiliary class loss can teach the class head this (chance: 1/3).
-    assert before < 0.6 and class_accuracy() > 0.75, (before, class_accuracy())
+    # Only the auxiliary class loss can teach the class head this: an untrained
+    # head is not reliably near chance (1/3), but it is far from perfect.
+    assert class_accuracy() > 0.9, (before, class_accuracy())
 
 
 def test_wgan_gp_defaults():
