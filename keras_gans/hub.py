@@ -251,7 +251,13 @@ def _repo_id(name: str) -> str:
         # A zoo recipe name such as "dcgan.mnist": its published repo.
         from keras_gans import zoo
 
-        recipe = zoo.recipe(repo_id)
+        try:
+            recipe = zoo.recipe(repo_id)
+        except ValueError as error:
+            raise ValueError(
+                f"{name!r} is neither a local directory nor a Hub repo id such as "
+                f"'owner/name' or 'hf://owner/name', nor a zoo recipe: {error}"
+            ) from error
         if not recipe.repo_id:
             raise ValueError(f"Zoo recipe {repo_id!r} names no Hub repo to load from.")
         return recipe.repo_id
