@@ -13,13 +13,19 @@ from tests import helpers
 pytestmark = pytest.mark.slow
 
 
+def _pixel_distance_before_and_after(model, images, epochs):
+    """Pixel-space Frechet distance of 1,000 samples to the digits, untrained and trained."""
+    model.compile()
+    untrained = helpers.pixel_frechet_distance(images, model.generate(1000, seed=0))
+    model.fit(images, batch_size=64, epochs=epochs, verbose=0)
+    trained = helpers.pixel_frechet_distance(images, model.generate(1000, seed=0))
+    return untrained, trained
+
+
 def test_dcgan_samples_approach_real_digits(digits):
     images, _ = digits
     gan = keras_gans.DCGAN(latent_dim=32, image_shape=(8, 8, 1), width=16, seed=0)
-    gan.compile()
-    untrained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
-    gan.fit(images, batch_size=64, epochs=20, verbose=0)
-    trained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
+    untrained, trained = _pixel_distance_before_and_after(gan, images, epochs=20)
     # Untrained: about 43. Trained 20 epochs: about 5-12 on every backend.
     assert trained < 0.4 * untrained, (untrained, trained)
 
@@ -52,10 +58,7 @@ def test_conditional_gan_draws_the_requested_digit(digits):
 def test_wgan_gp_samples_approach_real_digits(digits):
     images, _ = digits
     wgan = keras_gans.WGANGP(latent_dim=32, image_shape=(8, 8, 1), width=16, seed=0)
-    wgan.compile()
-    untrained = helpers.pixel_frechet_distance(images, wgan.generate(1000, seed=0))
-    wgan.fit(images, batch_size=64, epochs=10, verbose=0)
-    trained = helpers.pixel_frechet_distance(images, wgan.generate(1000, seed=0))
+    untrained, trained = _pixel_distance_before_and_after(wgan, images, epochs=10)
     # Untrained: about 43-45. After 10 epochs (50 critic steps per 10 generator
     # steps): about 16-19 on every backend.
     assert trained < 0.6 * untrained, (untrained, trained)

@@ -18,11 +18,6 @@ from keras_gans.trainers import GANTrainer
 _BACKEND = keras.backend.backend()
 
 
-def default_optimizer():
-    """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
 class _OptimizerByNetwork:
     """Tells `MultiOptimizer` which optimizer owns a variable: by network."""
 
@@ -435,8 +430,11 @@ class BaseGAN(GANTrainer, keras.Model):
         )
 
     def default_optimizer(self):
-        """The optimizer `compile()` gives each network when none is passed."""
-        return default_optimizer()
+        """The optimizer `compile()` gives each network when none is passed.
+
+        Adam(2e-4, beta_1=0.5), the DCGAN paper's setting; subclasses override it.
+        """
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
     @staticmethod
     def _default_jit_compile():
