@@ -1,5 +1,9 @@
 """keras-gans: generative adversarial networks for Keras 3 on JAX, TensorFlow and PyTorch.
 
+Public names load on first use, so `import keras_gans` (and the `keras-gans`
+command's `--help` and `list`) import no Keras backend until a model, a loss or a
+callback is asked for.
+
 Example:
 
 ```python
@@ -9,24 +13,55 @@ gan.compile()
 gan.fit(images, epochs=20)          # images in [-1, 1], shape (N, 28, 28, 1)
 samples = gan.generate(16, seed=0)
 ```
+
+Layers (each imports only from the ones before it; see README "Layout"):
+`utils`, `recipes` -> `datasets`, `data_checks`, `images`, `metrics` -> `networks` ->
+`objective` -> `trainers` -> `hub` -> `models` -> `callbacks` -> `runner` -> `cli`.
 """
 
-__version__ = "0.1.0"
+import importlib
+import sys
 
-from keras_gans import callbacks, losses, regularizers
-from keras_gans.hub import from_pretrained, push_to_hub
-from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, ConditionalGAN
+__version__ = "0.2.0"
 
-__all__ = [
-    "BaseGAN",
-    "GAN",
-    "DCGAN",
-    "ConditionalGAN",
-    "WGANGP",
-    "callbacks",
-    "losses",
-    "regularizers",
-    "from_pretrained",
-    "push_to_hub",
-    "__version__",
-]
+# Public name -> the module that defines it (a module path alone: the module itself).
+_PUBLIC = {
+    "BaseGAN": "keras_gans.models.base",
+    "GAN": "keras_gans.models.gan",
+    "DCGAN": "keras_gans.models.dcgan",
+    "ConditionalGAN": "keras_gans.models.conditional_gan",
+    "WGANGP": "keras_gans.models.wgan_gp",
+    "from_pretrained": "keras_gans.models",
+    "push_to_hub": "keras_gans.hub",
+    "callbacks": "keras_gans.callbacks",
+    "losses": "keras_gans.objective.losses",
+    "penalties": "keras_gans.objective.penalties",
+    "metrics": "keras_gans.metrics",
+    "networks": "keras_gans.networks",
+    "recipes": "keras_gans.recipes",
+    "runner": "keras_gans.runner",
+    "hub": "keras_gans.hub",
+    "datasets": "keras_gans.datasets",
+    "images": "keras_gans.images",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'keras_gans' has no attribute {name!r}")
+    module = importlib.import_module(_PUBLIC[name])
+    value = module if module.__name__.endswith(name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
+
+
+# With Keras already imported (so its backend is loaded anyway), register the model
+# classes now: `import keras, keras_gans; keras.saving.load_model("gan.keras")` works.
+if "keras" in sys.modules:
+    importlib.import_module("keras_gans.models")

@@ -5,12 +5,12 @@ functions work on the output of `gan.generate()` under JAX, TensorFlow and
 PyTorch alike.
 """
 
-import contextlib
 import math
 import os
-import uuid
 
 import numpy as np
+
+from keras_gans.utils.files import atomic_path
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
@@ -187,41 +187,6 @@ def label_rows(grid, names, padding=2, pad_value=255, font_size=None) -> np.ndar
         draw.text((max(padding, 2), top), name, fill=fill, font=font)
     margin_array = np.asarray(canvas).reshape(height, margin, channels)
     return np.concatenate([margin_array, grid], axis=1)
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yields a temporary path beside `path`, moved onto `path` on success.
-
-    The temporary file is in the same directory (so `os.replace` is atomic)
-    and keeps the extension, so writers that pick the format from the name
-    still work. On error it is removed and `path` is left untouched; a
-    reader never sees a half-written file.
-
-    Args:
-        path: the final file path; missing parent directories are created.
-
-    Example:
-
-    ```python
-    with atomic_path("grid.png") as tmp:
-        Image.fromarray(array).save(tmp)
-    ```
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    base, extension = os.path.splitext(os.path.basename(path))
-    temporary = os.path.join(
-        directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{extension}"
-    )
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
 
 
 def to_pil(array):

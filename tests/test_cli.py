@@ -2,11 +2,14 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import keras
 import pytest
 
-from keras_gans import cli, zoo
+from keras_gans import cli, recipes
+from keras_gans.metrics import digits_classifier
 from tests.test_datasets import write_images
 from tests.test_zoo import pixel_extractor
 
@@ -40,7 +43,7 @@ def test_every_command_has_help(command, capsys):
 def test_list_shows_every_recipe_with_its_hub_repo(capsys):
     status, out, _ = run_cli(capsys, "list")
     assert status == 0
-    for name in zoo.list_recipes():
+    for name in recipes.list_recipes():
         assert name in out
     assert "keras-gans/dcgan-mnist5k" in out and "ConditionalGAN" in out
 
@@ -95,7 +98,7 @@ def test_finished_run_needs_resume_and_more_epochs(trained_run, capsys):
 
 @pytest.fixture
 def cheap_extractor(monkeypatch, tmp_path):
-    monkeypatch.setattr(zoo, "feature_extractor", lambda name: pixel_extractor())
+    monkeypatch.setattr(digits_classifier, "feature_extractor", lambda name: pixel_extractor())
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
 
 
@@ -124,9 +127,44 @@ def test_push_without_a_token_is_one_line(trained_run, hub, hub_repo_id, capsys)
     assert "token" in one_line_error(capsys, "push", trained_run, hub_repo_id)
 
 
-def test_backend_flag_reruns_on_that_backend(tmp_path, capsys):
+def _cli_subprocess(*argv, env=None, cwd=None):
+    command = [sys.executable, "-c", "import sys; from keras_gans import cli; sys.exit(cli.main())"]
+    environment = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND",)}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [*command, *argv], capture_output=True, text=True, env=environment, cwd=cwd, timeout=600
+    )
+
+
+def test_backend_flag_selects_the_backend_in_process(tmp_path):
     other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
     out = str(tmp_path / "run")
-    argv = ["train", "gan.digits", "--out", out, "--backend", other, *QUICK]
-    assert cli.main(argv) == 0
+    result = _cli_subprocess("--backend", other, "train", "gan.digits", "--out", out, *QUICK)
+    assert result.returncode == 0, result.stderr[-2000:]
     assert json.load(open(os.path.join(out, "run.json")))["backend"] == other
+    # TensorFlow's and XLA's C++ start-up lines stay out of the terminal.
+    for noise in ("oneDNN", "cpu_feature_guard", "absl::InitializeLog", "remapper"):
+        assert noise not in result.stderr
+
+
+def test_help_and_list_import_no_backend():
+    probe = (
+        "import sys\n"
+        "from keras_gans import cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "cli.main(['list'])\n"
+        "loaded = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]\n"
+        "print('LOADED', loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "LOADED []" in result.stdout
+
+
+def test_unexpected_errors_are_one_line_without_verbose(tmp_path, capsys):
+    broken = tmp_path / "run"
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json")
+    line = one_line_error(capsys, "train", "--resume", str(broken))
+    assert "run.json" in line or "JSON" in line or "Expecting" in line

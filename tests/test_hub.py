@@ -166,9 +166,9 @@ def test_other_backend_loads_same_model(hub, shared, tmp_path):
     output = tmp_path / "images.npy"
     code = (
         "import numpy as np\n"
-        "from keras_gans import hub\n"
+        "import keras_gans\n"
         "from tests import helpers\n"
-        f"model = hub.from_pretrained('hf://{repo_id}')\n"
+        f"model = keras_gans.from_pretrained('hf://{repo_id}')\n"
         f"np.save({str(output)!r}, helpers.generate_some(model, num_images=6, seed=0))\n"
         "print(type(model).__name__)\n"
     )
@@ -386,9 +386,9 @@ def test_package_level_from_pretrained(hub, shared):
 
 
 def test_a_zoo_recipe_name_resolves_to_its_hub_repo(hub):
-    from keras_gans import zoo
+    from keras_gans import recipes
 
-    repo_id = zoo.recipe("gan.digits").repo_id
+    repo_id = recipes.get("gan.digits").repo_id
     # Nothing is published on the test server: the error names the recipe's repo.
     with pytest.raises(FileNotFoundError, match=repo_id):
         keras_gans.from_pretrained("gan.digits")

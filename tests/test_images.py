@@ -7,13 +7,13 @@ import pytest
 from PIL import Image
 
 from keras_gans.images import (
-    atomic_path,
     grid_shape,
     label_rows,
     make_grid,
     save_image,
     to_uint8,
 )
+from keras_gans.utils.files import atomic_path
 
 
 def test_to_uint8_maps_rounds_and_clips():

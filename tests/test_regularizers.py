@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 import keras_gans
-from keras_gans import losses, regularizers
+from keras_gans.objective import losses, penalties
 from tests import helpers
 
 
@@ -72,10 +72,8 @@ def test_r1_of_a_quadratic_discriminator_is_exact():
 
 def test_penalty_functions_closed_form():
     gradients = np.array([[3.0, 4.0], [0.0, 1.0]], "float32")
-    assert float(regularizers.gradient_penalty(gradients)) == pytest.approx(
-        (16.0 + 0.0) / 2, rel=1e-5
-    )
-    assert float(regularizers.r1_penalty(gradients)) == pytest.approx((25.0 + 1.0) / 2)
+    assert float(penalties.gradient_penalty(gradients)) == pytest.approx((16.0 + 0.0) / 2, rel=1e-5)
+    assert float(penalties.r1_penalty(gradients)) == pytest.approx((25.0 + 1.0) / 2)
 
 
 OPTIONS = {

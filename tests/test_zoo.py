@@ -1,4 +1,4 @@
-"""Tests of keras_gans.zoo: every recipe parses, builds and trains; runs, resume, evaluation."""
+"""The zoo (recipes + runner): every recipe parses, builds and trains; runs, resume, evaluation."""
 
 import json
 import os
@@ -9,17 +9,19 @@ import numpy as np
 import pytest
 
 import keras_gans
-from keras_gans import datasets, zoo
+from keras_gans import datasets, recipes, runner
+from keras_gans.metrics import digits_classifier
 from keras_gans.metrics.extractors import FeatureExtractor
+from keras_gans.runner import train as runner_train
 from tests import helpers
 
-RECIPES = zoo.list_recipes()
+RECIPES = recipes.list_recipes()
 TINY_WIDTH = {"DCGAN": 8, "ConditionalGAN": 8}
 
 
 def tiny_model(recipe):
     width = TINY_WIDTH.get(recipe.model_class)
-    return zoo.build_model(recipe, **({"width": width} if width else {}))
+    return runner.build_model(recipe, **({"width": width} if width else {}))
 
 
 def pixel_extractor():
@@ -34,7 +36,7 @@ def pixel_extractor():
 
 @pytest.fixture
 def cheap_extractor(monkeypatch, tmp_path):
-    monkeypatch.setattr(zoo, "feature_extractor", lambda name: pixel_extractor())
+    monkeypatch.setattr(digits_classifier, "feature_extractor", lambda name: pixel_extractor())
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
 
 
@@ -45,21 +47,21 @@ def test_the_zoo_has_the_promised_recipes():
     promised = {"gan.mnist", "gan.fashion_mnist", "dcgan.mnist", "cgan.mnist", "cgan.cifar10"}
     assert promised <= set(RECIPES)
     assert {"dcgan.mnist5k", "cgan.mnist5k", "gan.digits"} <= set(RECIPES)
-    assert zoo.recipe("dcgan.celeba64").image_shape == (64, 64, 3)
-    assert zoo.recipe("cgan.cifar10").image_shape == (32, 32, 3)
+    assert recipes.get("dcgan.celeba64").image_shape == (64, 64, 3)
+    assert recipes.get("cgan.cifar10").image_shape == (32, 32, 3)
 
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_parses_and_says_everything(name):
-    recipe = zoo.recipe(name)
+    recipe = recipes.get(name)
     arch, dataset = name.split(".")
-    assert zoo.ARCHITECTURES[arch] == recipe.model_class
+    assert recipes.ARCHITECTURES[arch] == recipe.model_class
     assert recipe.description
     assert {"latent_dim", "image_shape", "loss", "d_steps", "label_smoothing"} <= set(recipe.model)
     assert recipe.batch_size >= 1 and recipe.epochs >= 1 and isinstance(recipe.seed, int)
     assert re.fullmatch(r"keras-gans/[a-z0-9-]+", recipe.repo_id)
     for role in ("discriminator", "generator"):
-        assert isinstance(zoo.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
+        assert isinstance(runner.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
     offline = recipe.dataset_name in datasets.OFFLINE
     if offline:
         # Offline datasets run here, so their results must be measured.
@@ -74,7 +76,7 @@ def test_recipe_parses_and_says_everything(name):
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_builds_and_trains_a_few_steps(name):
-    recipe = zoo.recipe(name)
+    recipe = recipes.get(name)
     model = tiny_model(recipe)
     assert type(model).__name__ == recipe.model_class
     assert model.image_shape == recipe.image_shape
@@ -94,17 +96,17 @@ def test_recipe_builds_and_trains_a_few_steps(name):
 
 def test_unknown_recipe_lists_known_names_and_close_matches():
     with pytest.raises(ValueError, match=r"Did you mean 'dcgan.mnist5k'.*Known recipes: cgan"):
-        zoo.recipe("dcgan.mnist5")
+        recipes.get("dcgan.mnist5")
     with pytest.raises(ValueError, match="Known recipes"):
-        zoo.recipe("stylegan.ffhq")
+        recipes.get("stylegan.ffhq")
 
 
 def test_malformed_recipes_are_reported(tmp_path, monkeypatch):
-    monkeypatch.setenv(zoo.ZOO_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(recipes.ZOO_ENV_VAR, str(tmp_path))
     (tmp_path / "bad.toml").write_text("[model\n")
     with pytest.raises(ValueError, match="not valid TOML"):
-        zoo.recipe("bad")
-    base = zoo.Recipe.from_dict  # the checks every file goes through
+        recipes.get("bad")
+    base = recipes.Recipe.from_dict  # the checks every file goes through
     good = {
         "name": "x.y",
         "model": {"class": "GAN"},
@@ -122,12 +124,12 @@ def test_malformed_recipes_are_reported(tmp_path, monkeypatch):
 
 
 def test_architecture_with_a_folder_takes_shape_and_classes_from_the_data():
-    recipe = zoo.resolve("cgan", data="some/faces", image_size=32, epochs=3)
+    recipe = recipes.resolve("cgan", data="some/faces", image_size=32, epochs=3)
     assert recipe.name == "cgan.faces" and recipe.epochs == 3
     assert recipe.dataset == {"name": "some/faces", "image_size": 32}
     assert "image_shape" not in recipe.model and not recipe.repo_id
-    assert zoo.resolve("dcgan").name == zoo.ARCHITECTURE_BASES["dcgan"]
-    assert zoo.resolve("dcgan", data="mnist5k") == zoo.recipe("dcgan.mnist5k")
+    assert recipes.resolve("dcgan").name == recipes.ARCHITECTURE_BASES["dcgan"]
+    assert recipes.resolve("dcgan", data="mnist5k") == recipes.get("dcgan.mnist5k")
 
 
 # Training runs ----------------------------------------------------------------------
@@ -138,7 +140,7 @@ RUN_FILES = ("model.keras", "progress.gif", "losses.png", "metrics.csv", "README
 def train_tiny(out_dir, **kwargs):
     options = dict(max_images=64, batch_size=32, model_overrides={"width": 8}, verbose=0)
     options.update(kwargs)
-    return zoo.train(options.pop("recipe", "dcgan.mnist5k"), out_dir, **options)
+    return runner.train(options.pop("recipe", "dcgan.mnist5k"), out_dir, **options)
 
 
 def test_train_writes_the_run_folder(tmp_path, cheap_extractor, capsys):
@@ -197,8 +199,8 @@ def test_a_finished_run_trains_further_only_with_resume(tmp_path):
     with pytest.raises(ValueError, match="already holds a finished run.*--resume"):
         train_tiny(out, epochs=2, evaluate=False)
     with pytest.raises(ValueError, match="--epochs N with N > 1"):
-        zoo.train(None, out, resume=True, verbose=0)
-    run = zoo.train(None, out, resume=True, epochs=2, evaluate=False, verbose=0)
+        runner.train(None, out, resume=True, verbose=0)
+    run = runner.train(None, out, resume=True, epochs=2, evaluate=False, verbose=0)
     assert run["epochs_done"] == 2
     assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png"]
     with pytest.raises(ValueError, match="another batch size"):
@@ -207,7 +209,7 @@ def test_a_finished_run_trains_further_only_with_resume(tmp_path):
 
 def test_run_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="Nothing to resume"):
-        zoo.train(None, tmp_path / "nothing", resume=True)
+        runner.train(None, tmp_path / "nothing", resume=True)
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file.txt").write_text("x")
     with pytest.raises(ValueError, match="not empty and holds no keras-gans run"):
@@ -228,7 +230,7 @@ def test_architecture_trains_on_a_folder_of_class_sub_folders(tmp_path):
 
     for i, name in enumerate(("a", "b", "c")):
         write_images(tmp_path / "imgs" / name, 4, size=(10, 10), mode="RGB", seed=i)
-    run = zoo.train(
+    run = runner.train(
         "cgan",
         tmp_path / "run",
         data=tmp_path / "imgs",
@@ -245,7 +247,7 @@ def test_architecture_trains_on_a_folder_of_class_sub_folders(tmp_path):
 
 
 def test_large_datasets_stream_uint8_batches(tmp_path, monkeypatch):
-    monkeypatch.setattr(zoo, "IN_MEMORY_LIMIT", 1)
+    monkeypatch.setattr(runner_train, "IN_MEMORY_LIMIT", 1)
     run = train_tiny(tmp_path / "run", epochs=1, evaluate=False)
     assert run["epochs_done"] == 1
 
@@ -253,18 +255,20 @@ def test_large_datasets_stream_uint8_batches(tmp_path, monkeypatch):
 def test_evaluate_a_run_folder(tmp_path, cheap_extractor):
     out = tmp_path / "run"
     train_tiny(out, epochs=1, evaluate=False)
-    results = zoo.evaluate(out, num_samples=50)
+    results = runner.evaluate(out, num_samples=50)
     assert results["feature_extractor"] == "pooled_pixels" and results["num_samples"] == 50
     assert results["fid"] > 0 and results["dataset"] == "mnist5k"
-    again = zoo.evaluate(out, num_samples=50)
+    again = runner.evaluate(out, num_samples=50)
     assert again["fid"] == pytest.approx(results["fid"])
 
 
 @pytest.mark.slow
 def test_offline_extractor_is_trained_once_and_separates_digits(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path))
-    monkeypatch.setattr(zoo, "_CLASSIFIER_EPOCHS", 1)  # 6 in real use; 1 keeps torch quick
-    extractor = zoo.offline_extractor()
+    monkeypatch.setattr(
+        digits_classifier, "_CLASSIFIER_EPOCHS", 1
+    )  # 6 in real use; 1 keeps torch quick
+    extractor = digits_classifier.offline_extractor()
     assert os.path.exists(tmp_path / "extractors" / "mnist5k_classifier.weights.h5")
     images, labels = datasets.load("digits", image_size=28)
     features = extractor(images[:200])

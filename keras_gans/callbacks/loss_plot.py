@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from keras_gans.images import atomic_path
+from keras_gans.utils.files import atomic_path
 
 _COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
 _EXTRA_COLORS = ["tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray"]

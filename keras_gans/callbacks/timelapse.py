@@ -6,7 +6,7 @@ import warnings
 
 import keras
 
-from keras_gans.images import atomic_path
+from keras_gans.utils.files import atomic_path
 
 
 def _frame_paths(directory_or_paths):

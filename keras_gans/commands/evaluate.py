@@ -47,12 +47,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Runs `keras-gans evaluate` with parsed `args`; returns the exit status."""
-    from keras_gans import zoo
-    from keras_gans.images import atomic_path
+    from keras_gans import runner
+    from keras_gans.runner.run_folder import RUN_FILE
+    from keras_gans.utils.files import atomic_path
 
     if args.num_samples < 2:
         raise ValueError("--num-samples must be at least 2.")
-    results = zoo.evaluate(
+    results = runner.evaluate(
         args.source,
         dataset=args.dataset,
         num_samples=args.num_samples,
@@ -65,7 +66,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         f"{results['num_samples']} generated vs {results['reference_images']} real images "
         f"of {results['dataset']})"
     )
-    if os.path.exists(os.path.join(args.source, zoo.RUN_FILE)):
+    if os.path.exists(os.path.join(args.source, RUN_FILE)):
         path = os.path.join(args.source, "evaluation.json")
         with atomic_path(path) as temporary, open(temporary, "w") as file:
             json.dump(results, file, indent=2)

@@ -38,14 +38,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def push_command(args: argparse.Namespace) -> int:
     """Runs `keras-gans push` with parsed `args`; returns the exit status."""
-    from keras_gans import hub, zoo
+    from keras_gans import datasets, hub, runner
 
-    model, run = zoo.load_run_model(args.run_dir)
+    model, run = runner.load_run_model(args.run_dir)
     recipe = run.get("recipe") or {}
     repo_id = args.repo_id or (recipe.get("hub") or {}).get("repo_id")
     if not repo_id:
         raise ValueError("Give the Hub repo to push to: keras-gans push RUN_DIR OWNER/NAME.")
-    metrics = zoo.run_metrics(args.run_dir)
+    metrics = runner.run_metrics(args.run_dir)
     training = recipe.get("training") or {}
     training_info = {
         "recipe": recipe.get("name"),
@@ -60,7 +60,7 @@ def push_command(args: argparse.Namespace) -> int:
         private=True if args.private else None,
         token=args.token,
         include_optimizer=args.include_optimizer,
-        dataset=None if dataset is None or zoo.datasets.is_folder(dataset) else dataset,
+        dataset=None if dataset is None or datasets.is_folder(dataset) else dataset,
         training_info={k: v for k, v in training_info.items() if v is not None},
         metrics=metrics or None,
     )

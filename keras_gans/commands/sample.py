@@ -9,9 +9,7 @@ keras-gans sample me/cgan-mnist --num 30 --labels 0,1,2 --seed 1 --out digits.pn
 """
 
 import argparse
-
-from keras_gans import hub
-from keras_gans.images import save_image
+import os
 
 
 def parse_labels(text: str) -> list[int]:
@@ -31,14 +29,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Adds the `sample` subcommand to an `argparse` subparsers object."""
     parser = subparsers.add_parser(
         "sample",
-        help="save a grid of samples from a model on the Hub or in a directory",
+        help="save a grid of samples from a model on the Hub, in a directory or a run folder",
         description=(
             "Loads a keras-gans model (hf://owner/name, owner/name or a local "
             "directory) and saves a grid of generated images. Conditional models "
             "get one row per label."
         ),
     )
-    parser.add_argument("repo", help="owner/name, hf://owner/name, or a directory")
+    parser.add_argument(
+        "repo", help="owner/name, hf://owner/name, a saved directory, a run folder or a .keras file"
+    )
     parser.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     parser.add_argument("--out", default="grid.png", help="output image (default grid.png)")
     parser.add_argument(
@@ -71,7 +71,18 @@ def sample_command(args: argparse.Namespace) -> int:
     """
     if args.num < 1:
         raise ValueError(f"--num must be a positive integer; received {args.num}.")
-    model = hub.from_pretrained(args.repo, revision=args.revision)
+    from keras_gans import hub
+    from keras_gans.images import save_image
+    from keras_gans.models import from_pretrained
+    from keras_gans.runner import load_run_model
+    from keras_gans.runner.run_folder import RUN_FILE
+
+    if os.path.exists(os.path.join(args.repo, RUN_FILE)):  # a run folder
+        if args.revision is not None:
+            raise ValueError("--revision applies to Hub repos; a run folder has none.")
+        model, _ = load_run_model(args.repo)
+    else:
+        model = from_pretrained(args.repo, revision=args.revision)
     grid = hub.sample_grid(model, num_images=args.num, labels=args.labels, seed=args.seed)
     save_image(grid, args.out)
     print(f"Saved {args.num} samples from {args.repo} to {args.out}")

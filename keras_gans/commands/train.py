@@ -12,11 +12,7 @@ keras-gans train --resume runs/dcgan-mnist5k --epochs 40
 
 import argparse
 import os
-import subprocess
 import sys
-
-BACKENDS = ("jax", "tensorflow", "torch")
-_SWITCHED = "KERAS_GANS_BACKEND_SWITCHED"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -46,12 +42,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--image-size", type=int, metavar="N", help="resize images to NxN")
     parser.add_argument("--epochs", type=int, metavar="N", help="total epochs to train")
     parser.add_argument("--batch-size", type=int, metavar="N", help="images per step")
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        help="Keras backend (default: KERAS_BACKEND, else Keras' configured default, "
-        "tensorflow: the fastest of the three for convolutions on CPU)",
-    )
     parser.add_argument("--out", metavar="DIR", help="run folder (default runs/ARCH-DATASET)")
     parser.add_argument(
         "--resume",
@@ -69,43 +59,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _argv(args: argparse.Namespace) -> list[str]:
-    """The `keras-gans train ...` arguments that reproduce `args`, without --backend."""
-    argv = ["train"] + ([args.recipe] if args.recipe else [])
-    for flag in ("data", "image_size", "epochs", "batch_size", "out", "max_images"):
-        value = getattr(args, flag)
-        if value is not None:
-            argv += [f"--{flag.replace('_', '-')}", str(value)]
-    if args.resume is True:
-        argv.append("--resume")
-    elif args.resume:
-        argv += ["--resume", args.resume]
-    if args.no_eval:
-        argv.append("--no-eval")
-    return argv
-
-
-def _run_on_backend(args: argparse.Namespace) -> int:
-    """Runs this command again in a fresh interpreter with KERAS_BACKEND set.
-
-    Keras picks its backend once, when it is first imported, and the
-    `keras-gans` command has imported it before the arguments are read.
-    """
-    if os.environ.get(_SWITCHED):
-        raise ValueError(
-            f"Could not switch Keras to the {args.backend} backend; is it installed? "
-            f"(`pip install {'torch' if args.backend == 'torch' else args.backend}`)"
-        )
-    env = {**os.environ, "KERAS_BACKEND": args.backend, _SWITCHED: "1"}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [sys.executable, "-m", "keras_gans.cli", *_argv(args)]
-    process = subprocess.Popen(command, env=env)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        return process.wait()
-
-
 def train_command(args: argparse.Namespace) -> int:
     """Runs `keras-gans train` with parsed `args`; returns the exit status.
 
@@ -116,10 +69,6 @@ def train_command(args: argparse.Namespace) -> int:
     cli.main(["train", "gan.digits", "--epochs", "1", "--out", "runs/try"])
     ```
     """
-    import keras
-
-    if args.backend and args.backend != keras.backend.backend():
-        return _run_on_backend(args)
     for flag in ("image_size", "epochs", "batch_size", "max_images"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -136,12 +85,13 @@ def train_command(args: argparse.Namespace) -> int:
         )
     if args.recipe is None and out is None:
         raise ValueError("--resume needs the run folder: --resume DIR.")
-    from keras_gans import zoo
+    from keras_gans import recipes, runner
+    from keras_gans.runner import run_folder
 
     if out is None:
-        out = zoo.default_out_dir(zoo.resolve(args.recipe, data=args.data))
+        out = run_folder.default_out_dir(recipes.resolve(args.recipe, data=args.data))
     try:
-        zoo.train(
+        runner.train(
             args.recipe,
             out,
             epochs=args.epochs,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -13,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from keras_gans.metrics.extractors import FeatureExtractor, get_feature_extractor
-
-CACHE_ENV_VAR = "KERAS_GANS_CACHE"
+from keras_gans.utils import files
 
 
 class FeatureStatistics:
@@ -244,18 +242,8 @@ class FeatureStatistics:
 
 
 def _atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with files.atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **arrays)
 
 
 def compute_statistics(
@@ -310,10 +298,7 @@ def default_cache_dir() -> str:
     print(default_cache_dir())
     ```
     """
-    root = os.environ.get(CACHE_ENV_VAR) or os.path.join(
-        os.path.expanduser("~"), ".cache", "keras_gans"
-    )
-    return os.path.join(root, "fid")
+    return files.cache_dir("fid")
 
 
 def data_fingerprint(images: Any) -> str:

@@ -7,3 +7,27 @@ from keras_gans.models.gan import GAN
 from keras_gans.models.wgan_gp import WGANGP
 
 __all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP"]
+
+
+def from_pretrained(name_or_path, **kwargs):
+    """Loads any keras-gans model from the Hub, a saved folder or a `.keras` file.
+
+    Importing this module registers every keras-gans class with Keras, so the
+    class named in the repo's `config.json` is found; see
+    `keras_gans.hub.from_pretrained` for the arguments.
+
+    Args:
+        name_or_path: `"hf://owner/name"`, `"owner/name"`, a zoo recipe name, a
+            folder written by `save_pretrained`, or a `.keras` file.
+        **kwargs: `revision`, `token`, `cache_dir`, `force_download`, `compile`.
+
+    Example:
+
+    ```python
+    gan = keras_gans.from_pretrained("hf://me/dcgan-mnist")
+    ```
+    """
+    return BaseGAN.from_pretrained(name_or_path, **kwargs)
+
+
+__all__ += ["from_pretrained"]

@@ -11,8 +11,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans import augment as augmentation
-from keras_gans import data_checks, losses, regularizers
+from keras_gans import data_checks
+from keras_gans.models.sampling import SamplingMixin
+from keras_gans.objective import augment as augmentation
+from keras_gans.objective import loss as objective
+from keras_gans.objective import losses
 from keras_gans.trainers import GANTrainer
 
 _BACKEND = keras.backend.backend()
@@ -37,7 +40,7 @@ class _OptimizerByNetwork:
         )
 
 
-class BaseGAN(GANTrainer, keras.Model):
+class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
     """A generator and a discriminator trained adversarially with `fit`.
 
     Subclasses choose default networks and how labels are fed; this class
@@ -181,47 +184,6 @@ class BaseGAN(GANTrainer, keras.Model):
         """Maps latent vectors to images; `predict(latent)` uses this."""
         return self.generator(inputs, training=training)
 
-    @property
-    def sampling_generator(self):
-        """The generator `generate()` samples with (the EMA copy when one is kept)."""
-        return self.ema_generator or self.generator
-
-    def enable_ema(self, decay=0.999):
-        """Keeps an exponential moving average of the generator for sampling.
-
-        The average is a copy of the generator, updated after every
-        generator update as `ema = d * ema + (1 - d) * weights` with the
-        usual warm-up `d = min(decay, (1 + step) / (10 + step))`. It is part
-        of the model's state: saved, loaded and carried through jitted steps.
-        `generate()`, image grids and FID use it once enabled.
-
-        Args:
-            decay: the long-run decay, in (0, 1).
-
-        Example:
-
-        ```python
-        gan = keras_gans.DCGAN(ema_decay=0.999)   # or gan.enable_ema(0.999)
-        ```
-        """
-        if not 0.0 < float(decay) < 1.0:
-            raise ValueError(f"`decay` must be in (0, 1). Received: {decay!r}")
-        self.ema_decay = float(decay)
-        if self.ema_generator is None:
-            ema = keras.models.clone_model(self.generator)
-            ema.set_weights(self.generator.get_weights())
-            ema.trainable = False
-            self.ema_generator = ema
-            # A compiled step traced without the EMA must be traced again.
-            self.train_function = None
-
-    def _update_ema(self):
-        step = ops.cast(self.optimizer.iterations, "float32")
-        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
-        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
-            weight = ops.stop_gradient(ops.cast(weight, average.dtype))
-            average.assign(weight + ops.cast(decay, average.dtype) * (average - weight))
-
     # Training step pieces (called by keras_gans.trainers) -------------------
 
     def _check_step_images(self, images):
@@ -242,13 +204,6 @@ class BaseGAN(GANTrainer, keras.Model):
             )
         return ops.cast(images, self.compute_dtype), None
 
-    def _sample_latent(self, batch_size):
-        return keras.random.normal(
-            (batch_size, self.latent_dim),
-            seed=self.seed_generator,
-            dtype=self.compute_dtype,
-        )
-
     @staticmethod
     def _check_augment(augment):
         if augment is None:
@@ -261,73 +216,11 @@ class BaseGAN(GANTrainer, keras.Model):
             )
         return "diffaugment" if tuple(policy) == augmentation.POLICIES else tuple(policy)
 
-    def _discriminator_outputs(self, images, labels, training, augment=None):
-        """The discriminator's logits as a float32 vector, and its class logits or None.
-
-        `augment` (default: `training`) applies the model's DiffAugment policy.
-        A discriminator with an auxiliary classifier (ACGAN) returns
-        `[logit, class_logits]`; others return the logit alone.
-        """
-        if (training if augment is None else augment) and self.augment:
-            policy = augmentation.POLICIES if self.augment == "diffaugment" else self.augment
-            images = augmentation.diff_augment(images, self.seed_generator, policy)
-        outputs = self.discriminator(self._discriminator_inputs(images, labels), training=training)
-        class_logits = None
-        if isinstance(outputs, (list, tuple)):
-            outputs, class_logits = outputs
-            class_logits = ops.cast(class_logits, "float32")
-        return ops.cast(ops.reshape(outputs, (-1,)), "float32"), class_logits
-
-    def _discriminate(self, images, labels, training, augment=None):
-        return self._discriminator_outputs(images, labels, training, augment)[0]
-
-    def _class_loss(self, class_logits, labels):
-        """The auxiliary classifier's cross-entropy (ACGAN); 0 without one."""
-        if class_logits is None:
-            return 0.0
-        return ops.mean(
-            keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
-        )
-
-    def _penalty_gradient(self, images, labels):
-        """Input gradient of the discriminator for GP / R1.
-
-        The discriminator runs in inference mode here (no dropout, no second
-        spectral-norm power iteration in the step) on augmented images, so the
-        penalty is of the same function the adversarial loss trains.
-        """
-        return self._input_gradient(
-            lambda x: self._discriminate(x, labels, training=False, augment=True), images
-        )
-
     def _discriminator_loss(self, real_images, labels, training):
-        batch_size = ops.shape(real_images)[0]
-        fake_images = ops.stop_gradient(
-            self._generate(self._sample_latent(batch_size), labels, training)
-        )
-        images = ops.concatenate([real_images, fake_images], axis=0)
-        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-        logits, class_logits = self._discriminator_outputs(images, both_labels, training)
-        real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
-        loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
-        loss = loss + self._class_loss(class_logits, both_labels)
-        if training and self.gp_weight:
-            alpha = keras.random.uniform(
-                (batch_size, 1, 1, 1), seed=self.seed_generator, dtype=real_images.dtype
-            )
-            mixed = real_images + alpha * (fake_images - real_images)
-            gradients = self._penalty_gradient(mixed, labels)
-            loss = loss + self.gp_weight * regularizers.gradient_penalty(gradients)
-        if training and self.r1_weight:
-            gradients = self._penalty_gradient(real_images, labels)
-            loss = loss + 0.5 * self.r1_weight * regularizers.r1_penalty(gradients)
-        return loss, (real_logits, fake_logits)
+        return objective.discriminator_loss(self, real_images, labels, training)
 
     def _generator_loss(self, batch_size, labels, training):
-        fake_images = self._generate(self._sample_latent(batch_size), labels, training)
-        fake_logits, class_logits = self._discriminator_outputs(fake_images, labels, training)
-        loss = self.gan_loss.generator_loss(fake_logits) + self._class_loss(class_logits, labels)
-        return loss, fake_logits
+        return objective.generator_loss(self, batch_size, labels, training)
 
     @property
     def metrics(self):
@@ -478,111 +371,6 @@ class BaseGAN(GANTrainer, keras.Model):
                 argument="validation_data",
             )
         return super().fit(x, y, batch_size=batch_size, **kwargs)
-
-    # Sampling -----------------------------------------------------------------
-
-    def _sync_training_state(self):
-        """On JAX, writes the in-flight training state back into the variables."""
-        if _BACKEND == "jax" and getattr(self, "_jax_state", None):
-            self.jax_state_sync()
-
-    def sample_latent(self, num_images, seed=None):
-        """Draws `num_images` latent vectors as a NumPy array.
-
-        Noise comes from NumPy so that the same `seed` gives the same latent
-        vectors on every backend. With `seed=None` it comes from NumPy's
-        global generator, which `keras.utils.set_random_seed` seeds.
-        """
-        rng = np.random if seed is None else np.random.default_rng(seed)
-        return rng.standard_normal((int(num_images), self.latent_dim)).astype("float32")
-
-    def _check_latent(self, latent):
-        latent = np.asarray(latent, dtype="float32")
-        if latent.ndim != 2 or latent.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"`latent` must have shape (num_images, {self.latent_dim}) for "
-                f"latent_dim={self.latent_dim}; received shape {latent.shape}."
-            )
-        return latent
-
-    def _resolve_generate_inputs(self, num_images, labels, seed, latent):
-        if labels is not None:
-            raise ValueError(
-                "`labels` were given but this model is unconditional; use "
-                "keras_gans.ConditionalGAN for class-conditional sampling."
-            )
-        if latent is not None:
-            latent = self._check_latent(latent)
-        else:
-            if num_images is None or int(num_images) < 1:
-                raise ValueError(
-                    f"`num_images` must be a positive integer. Received: {num_images!r}"
-                )
-            latent = self.sample_latent(num_images, seed)
-        return latent, None
-
-    def generate(self, num_images=None, labels=None, seed=None, latent=None, batch_size=256):
-        """Generates images with the (EMA, when kept) generator.
-
-        Args:
-            num_images: how many images; ignored when `latent` is given.
-            labels: class ids, one per image (conditional models only).
-            seed: integer seed of the latent noise; the same seed gives the
-                same images on every backend.
-            latent: explicit latent vectors, shape `(num_images, latent_dim)`.
-            batch_size: images per generator call.
-
-        Returns:
-            float32 NumPy array `(num_images,) + image_shape` in [-1, 1].
-
-        Example:
-
-        ```python
-        images = gan.generate(16, seed=0)
-        ```
-        """
-        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
-        self._sync_training_state()
-        generator = self.sampling_generator
-        batches = []
-        for start in range(0, len(latent), batch_size):
-            inputs = latent[start : start + batch_size]
-            if labels is not None:
-                inputs = [inputs, labels[start : start + batch_size]]
-            batches.append(ops.convert_to_numpy(generator(inputs, training=False)))
-        return np.concatenate(batches).astype("float32")
-
-    def export(self, filepath, format="tf_saved_model", **kwargs):
-        """Exports the generator (the EMA copy when kept) for serving.
-
-        Uses Keras' own `Model.export`: `"tf_saved_model"` (TensorFlow Serving,
-        TFLite converters; from the JAX and TensorFlow backends), `"onnx"` or
-        `"openvino"` where Keras and the installed packages support them. The
-        exported function maps latent vectors (and labels, for conditional
-        models) to images in [-1, 1].
-
-        Args:
-            filepath: where to write the artifact.
-            format: a format `keras.Model.export` accepts.
-            **kwargs: passed on to `keras.Model.export`.
-
-        Example:
-
-        ```python
-        gan.export("generator_savedmodel")
-        serve = tf.saved_model.load("generator_savedmodel").serve
-        images = serve(latent)
-        ```
-        """
-        if _BACKEND == "torch" and format == "tf_saved_model":
-            raise NotImplementedError(
-                "Keras 3.15 cannot export a torch-backend model as a TF SavedModel "
-                "(torch.export rejects the generator's dynamic batch). Save the "
-                "model (`gan.save('gan.keras')`), load it under KERAS_BACKEND=jax "
-                "or tensorflow and export there: the weights are the same."
-            )
-        self._sync_training_state()
-        return self.sampling_generator.export(filepath, format=format, **kwargs)
 
     # Hugging Face Hub -----------------------------------------------------------
 

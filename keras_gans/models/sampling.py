@@ -1,0 +1,159 @@
+"""What every keras-gans model offers for sampling: an EMA generator, `generate`, `export`.
+
+`SamplingMixin` is mixed into `BaseGAN`; it relies on `generator`, `latent_dim`
+and `_resolve_generate_inputs` (which conditional models override to take labels).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+_BACKEND = keras.backend.backend()
+
+
+class SamplingMixin:
+    """EMA generator, latent sampling, `generate` and `export` for a GAN model."""
+
+    @property
+    def sampling_generator(self):
+        """The generator `generate()` samples with (the EMA copy when one is kept)."""
+        return self.ema_generator or self.generator
+
+    def enable_ema(self, decay=0.999):
+        """Keeps an exponential moving average of the generator for sampling.
+
+        The average is a copy of the generator, updated after every
+        generator update as `ema = d * ema + (1 - d) * weights` with the
+        usual warm-up `d = min(decay, (1 + step) / (10 + step))`. It is part
+        of the model's state: saved, loaded and carried through jitted steps.
+        `generate()`, image grids and FID use it once enabled.
+
+        Args:
+            decay: the long-run decay, in (0, 1).
+
+        Example:
+
+        ```python
+        gan = keras_gans.DCGAN(ema_decay=0.999)   # or gan.enable_ema(0.999)
+        ```
+        """
+        if not 0.0 < float(decay) < 1.0:
+            raise ValueError(f"`decay` must be in (0, 1). Received: {decay!r}")
+        self.ema_decay = float(decay)
+        if self.ema_generator is None:
+            ema = keras.models.clone_model(self.generator)
+            ema.set_weights(self.generator.get_weights())
+            ema.trainable = False
+            self.ema_generator = ema
+            # A compiled step traced without the EMA must be traced again.
+            self.train_function = None
+
+    def _update_ema(self):
+        step = ops.cast(self.optimizer.iterations, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            weight = ops.stop_gradient(ops.cast(weight, average.dtype))
+            average.assign(weight + ops.cast(decay, average.dtype) * (average - weight))
+
+    def _sync_training_state(self):
+        """On JAX, writes the in-flight training state back into the variables."""
+        if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+            self.jax_state_sync()
+
+    def sample_latent(self, num_images, seed=None):
+        """Draws `num_images` latent vectors as a NumPy array.
+
+        Noise comes from NumPy so that the same `seed` gives the same latent
+        vectors on every backend. With `seed=None` it comes from NumPy's
+        global generator, which `keras.utils.set_random_seed` seeds.
+        """
+        rng = np.random if seed is None else np.random.default_rng(seed)
+        return rng.standard_normal((int(num_images), self.latent_dim)).astype("float32")
+
+    def _check_latent(self, latent):
+        latent = np.asarray(latent, dtype="float32")
+        if latent.ndim != 2 or latent.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"`latent` must have shape (num_images, {self.latent_dim}) for "
+                f"latent_dim={self.latent_dim}; received shape {latent.shape}."
+            )
+        return latent
+
+    def _resolve_generate_inputs(self, num_images, labels, seed, latent):
+        if labels is not None:
+            raise ValueError(
+                "`labels` were given but this model is unconditional; use "
+                "keras_gans.ConditionalGAN for class-conditional sampling."
+            )
+        if latent is not None:
+            latent = self._check_latent(latent)
+        else:
+            if num_images is None or int(num_images) < 1:
+                raise ValueError(
+                    f"`num_images` must be a positive integer. Received: {num_images!r}"
+                )
+            latent = self.sample_latent(num_images, seed)
+        return latent, None
+
+    def generate(self, num_images=None, labels=None, seed=None, latent=None, batch_size=256):
+        """Generates images with the (EMA, when kept) generator.
+
+        Args:
+            num_images: how many images; ignored when `latent` is given.
+            labels: class ids, one per image (conditional models only).
+            seed: integer seed of the latent noise; the same seed gives the
+                same images on every backend.
+            latent: explicit latent vectors, shape `(num_images, latent_dim)`.
+            batch_size: images per generator call.
+
+        Returns:
+            float32 NumPy array `(num_images,) + image_shape` in [-1, 1].
+
+        Example:
+
+        ```python
+        images = gan.generate(16, seed=0)
+        ```
+        """
+        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
+        self._sync_training_state()
+        generator = self.sampling_generator
+        batches = []
+        for start in range(0, len(latent), batch_size):
+            inputs = latent[start : start + batch_size]
+            if labels is not None:
+                inputs = [inputs, labels[start : start + batch_size]]
+            batches.append(ops.convert_to_numpy(generator(inputs, training=False)))
+        return np.concatenate(batches).astype("float32")
+
+    def export(self, filepath, format="tf_saved_model", **kwargs):
+        """Exports the generator (the EMA copy when kept) for serving.
+
+        Uses Keras' own `Model.export`: `"tf_saved_model"` (TensorFlow Serving,
+        TFLite converters; from the JAX and TensorFlow backends), `"onnx"` or
+        `"openvino"` where Keras and the installed packages support them. The
+        exported function maps latent vectors (and labels, for conditional
+        models) to images in [-1, 1].
+
+        Args:
+            filepath: where to write the artifact.
+            format: a format `keras.Model.export` accepts.
+            **kwargs: passed on to `keras.Model.export`.
+
+        Example:
+
+        ```python
+        gan.export("generator_savedmodel")
+        serve = tf.saved_model.load("generator_savedmodel").serve
+        images = serve(latent)
+        ```
+        """
+        if _BACKEND == "torch" and format == "tf_saved_model":
+            raise NotImplementedError(
+                "Keras 3.15 cannot export a torch-backend model as a TF SavedModel "
+                "(torch.export rejects the generator's dynamic batch). Save the "
+                "model (`gan.save('gan.keras')`), load it under KERAS_BACKEND=jax "
+                "or tensorflow and export there: the weights are the same."
+            )
+        self._sync_training_state()
+        return self.sampling_generator.export(filepath, format=format, **kwargs)

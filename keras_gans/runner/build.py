@@ -1,0 +1,59 @@
+"""From a recipe to a compiled model: `build_model`, `build_optimizer`."""
+
+from __future__ import annotations
+
+import keras
+
+import keras_gans
+from keras_gans import recipes
+from keras_gans.recipes import Recipe
+
+
+def build_optimizer(config: dict) -> keras.optimizers.Optimizer:
+    """A Keras optimizer from `{"class": "Adam", "learning_rate": ..., ...}`."""
+    config = dict(config)
+    return keras.optimizers.get({"class_name": config.pop("class"), "config": config})
+
+
+def build_model(
+    recipe: Recipe | str,
+    image_shape=None,
+    num_classes: int | None = None,
+    compile: bool = True,
+    **model_overrides,
+):
+    """Builds (and compiles) the model a recipe describes.
+
+    Args:
+        recipe: a `Recipe` or a recipe name.
+        image_shape: overrides the recipe's image shape (e.g. from the data).
+        num_classes: overrides the recipe's number of classes.
+        compile: compile with the recipe's two optimizers.
+        **model_overrides: other constructor arguments to override, e.g.
+            `width=8` for a tiny test model.
+
+    Example:
+
+    ```python
+    gan = runner.build_model("dcgan.mnist5k")
+    gan.fit(images, epochs=1)
+    ```
+    """
+    recipe = recipes.get(recipe)
+    config = dict(recipe.model)
+    cls = getattr(keras_gans, config.pop("class"))
+    if image_shape is not None:
+        config["image_shape"] = tuple(int(d) for d in image_shape)
+    elif "image_shape" in config:
+        config["image_shape"] = tuple(config["image_shape"])
+    if num_classes is not None and cls is keras_gans.ConditionalGAN:
+        config["num_classes"] = int(num_classes)
+    config.setdefault("seed", recipe.seed)
+    config.update(model_overrides)
+    model = cls(**config)
+    if compile:
+        model.compile(
+            d_optimizer=build_optimizer(recipe.optimizers["discriminator"]),
+            g_optimizer=build_optimizer(recipe.optimizers["generator"]),
+        )
+    return model

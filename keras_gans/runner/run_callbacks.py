@@ -1,0 +1,157 @@
+"""Callbacks the runner adds to every run: metrics CSV, timing, divergence, safe backups."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+
+import keras
+import numpy as np
+
+
+class CSVLogger(keras.callbacks.Callback):
+    """One CSV row per epoch under a fixed header, consistent across resumed runs.
+
+    The columns are fixed when the file is created (`epoch`, the given `keys`,
+    then any other logged key of the first epoch); a resumed run appends under
+    the header it finds, leaving a key it does not log empty. Each row is
+    flushed and fsynced, so a killed run keeps every finished epoch.
+
+    Args:
+        path: the CSV file.
+        keys: columns to have even if the first epoch does not log them (FID).
+    """
+
+    def __init__(self, path, keys=()):
+        super().__init__()
+        self.path = os.fspath(path)
+        self.keys = tuple(keys)
+        self.columns = read_header(self.path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.columns is None:
+            self.columns = ["epoch", *self.keys, *sorted(set(logs) - set(self.keys))]
+            with open(self.path, "w", newline="") as file:
+                csv.writer(file).writerow(self.columns)
+        row = {"epoch": epoch, **logs}
+        with open(self.path, "a", newline="") as file:
+            csv.writer(file).writerow([_cell(row.get(key)) for key in self.columns])
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def read_header(path):
+    """The header of a CSV file, or None if it is missing or empty."""
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as file:
+        header = next(csv.reader(file), None)
+    return header or None
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    value = float(np.asarray(value))
+    return repr(value) if math.isfinite(value) else str(value)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Seconds spent in the training steps, without the epoch-end grids and metrics."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.perf_counter() - self._start
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite or exploding loss, and says where.
+
+    Args:
+        max_loss: a logged loss whose absolute value exceeds this counts as
+            diverged (None: only NaN/inf).
+        monitor: the logged losses to watch.
+
+    Attributes:
+        diverged_at: `{"epoch": e, "step": s, "loss": name, "value": v}` or None.
+    """
+
+    def __init__(self, max_loss=1e6, monitor=("d_loss", "g_loss")):
+        super().__init__()
+        self.max_loss = max_loss
+        self.monitor = tuple(monitor)
+        self.diverged_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.diverged_at is not None:
+            return
+        for name in self.monitor:
+            if name not in (logs or {}):
+                continue
+            value = float(np.asarray(logs[name]))
+            exploded = self.max_loss is not None and abs(value) > self.max_loss
+            if not math.isfinite(value) or exploded:
+                self.diverged_at = {
+                    "epoch": self._epoch + 1,
+                    "step": batch + 1,
+                    "loss": name,
+                    "value": value if math.isfinite(value) else str(value),
+                }
+                self.model.stop_training = True
+                return
+
+
+def weights_are_finite(model) -> bool:
+    """Whether every weight of `model` is finite (NaN/inf weights are never saved)."""
+    return all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+
+
+class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that never backs up a diverged model and keeps its backup at the end.
+
+    The runner deletes the backup itself once the final model file is in place,
+    so a kill at any instant leaves either the backup or the finished model.
+    """
+
+    def __init__(self, backup_dir, guard=None):
+        super().__init__(backup_dir, double_checkpoint=True, delete_checkpoint=False)
+        self.guard = guard
+
+    def _save_model(self):
+        if self.guard is not None and self.guard.diverged_at is not None:
+            return
+        if not weights_are_finite(self.model):
+            return
+        super()._save_model()
+
+
+class LearningRateScale(keras.callbacks.Callback):
+    """Multiplies both optimizers' learning rates once, after a resumed state is restored.
+
+    Args:
+        scale: the factor, e.g. 0.1 to carry on a diverged run more gently.
+    """
+
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = float(scale)
+
+    def on_train_begin(self, logs=None):
+        for optimizer in (self.model.d_optimizer, self.model.g_optimizer):
+            rate = optimizer.learning_rate
+            if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError("lr_scale cannot scale a learning-rate schedule.")
+            optimizer.learning_rate = float(keras.ops.convert_to_numpy(rate)) * self.scale

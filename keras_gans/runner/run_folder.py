@@ -1,0 +1,129 @@
+"""The run folder: its file names, its status, and reading and repairing what it holds.
+
+```
+runs/dcgan-mnist5k/
+  samples/epoch_0001.png ...   one grid per epoch, fixed noise
+  progress.gif                 the grids as an animation
+  losses.png                   d_loss / g_loss (and metrics) per epoch
+  metrics.csv                  every logged value per epoch
+  model.keras                  the trained model, optimizer state included
+  README.md                    the model card
+  run.json                     recipe, options, backend, device, timings, metrics
+  backup/                      while training: what a re-run resumes from
+```
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from keras_gans.recipes import Recipe
+from keras_gans.utils.files import read_json
+
+RUN_FILE = "run.json"
+MODEL_FILE = "model.keras"
+BACKUP_DIR = "backup"
+SAMPLES_DIR = "samples"
+METRICS_FILE = "metrics.csv"
+LOSSES_FILE = "losses.png"
+GIF_FILE = "progress.gif"
+CARD_FILE = "README.md"
+
+
+def read_run(run_dir) -> dict:
+    """The `run.json` of a run folder, or a clear error if it is not one."""
+    path = os.path.join(os.fspath(run_dir), RUN_FILE)
+    if not os.path.isdir(os.fspath(run_dir)):
+        raise FileNotFoundError(f"No such run folder: {os.fspath(run_dir)!r}.")
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{os.fspath(run_dir)!r} is not a keras-gans run folder (it has no {RUN_FILE})."
+        )
+    return read_json(path)
+
+
+def default_out_dir(recipe: Recipe) -> str:
+    """`runs/<arch>-<dataset>`, e.g. `runs/dcgan-mnist5k`."""
+    return os.path.join("runs", recipe.name.replace(".", "-"))
+
+
+def read_csv_history(path) -> dict:
+    history = {}
+    if not os.path.exists(path):
+        return history
+    with open(path, newline="") as file:
+        for row in csv.DictReader(file):
+            for key, value in row.items():
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    number = None
+                history.setdefault(key, []).append(number)
+    return history
+
+
+def truncate_csv(path, epochs_done):
+    """Drops rows of epochs a crash interrupted before the backup saved them."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(float(r[0])) < epochs_done]
+    with open(path, "w", newline="") as file:
+        csv.writer(file).writerows(kept)
+
+
+def save_model_atomically(model, path):
+    # Keras writes a .keras zip in place; a crash mid-save would leave a
+    # broken file, so write beside it and rename.
+    temporary = f"{path}.{os.getpid()}.tmp.keras"
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def run_paths(out_dir) -> dict:
+    names = {
+        "samples": SAMPLES_DIR,
+        "timelapse": GIF_FILE,
+        "losses": LOSSES_FILE,
+        "metrics": METRICS_FILE,
+        "model": MODEL_FILE,
+        "card": CARD_FILE,
+        "backup": BACKUP_DIR,
+        "run": RUN_FILE,
+    }
+    return {key: os.path.join(out_dir, name) for key, name in names.items()}
+
+
+def run_status(out_dir):
+    """`"new"`, `"interrupted"` (a backup to resume from) or `"finished"`."""
+    run_path = os.path.join(out_dir, RUN_FILE)
+    if not os.path.exists(run_path):
+        if os.path.isdir(out_dir) and os.listdir(out_dir):
+            raise ValueError(
+                f"{out_dir!r} is not empty and holds no keras-gans run ({RUN_FILE}); "
+                "choose a new --out folder."
+            )
+        return "new", None
+    run = read_json(run_path)
+    if run.get("status") == "finished" and os.path.exists(os.path.join(out_dir, MODEL_FILE)):
+        return "finished", run
+    return "interrupted", run
+
+
+def backup_epoch(out_dir) -> int:
+    path = os.path.join(out_dir, BACKUP_DIR, "training_metadata.json")
+    for candidate in (path, path + ".bkp"):
+        if os.path.exists(candidate):
+            try:
+                return int(read_json(candidate)["epoch"])
+            except (ValueError, KeyError):
+                continue
+    return 0

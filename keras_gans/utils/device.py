@@ -1,0 +1,36 @@
+"""What training runs on, in words, for run folders, model cards and results."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def describe_device() -> str:
+    """What training runs on, e.g. `"2 CPU cores"` or `"NVIDIA H100 80GB HBM3"`."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            if device.platform != "cpu":
+                return str(device.device_kind)
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return torch.cuda.get_device_name(0)
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return details.get("device_name", "GPU")
+    except Exception:  # A device query must never stop training.
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} CPU cores ({platform.machine()})"
