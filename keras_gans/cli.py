@@ -123,7 +123,8 @@ def main(argv=None) -> int:
         if verbose:
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        kind = "" if isinstance(error, (OSError, ValueError)) else f"{type(error).__name__}: "
+        expected = isinstance(error, (OSError, ValueError)) or getattr(error, "user_error", False)
+        kind = "" if expected else f"{type(error).__name__}: "
         print(f"keras-gans {args.command}: error: {kind}{message}", file=sys.stderr)
         if kind:
             print("  (run again with --verbose for the full traceback)", file=sys.stderr)

@@ -6,6 +6,8 @@ first batch of a `tf.data.Dataset`, `keras.utils.PyDataset` or torch
 `DataLoader`.
 """
 
+import warnings
+
 import numpy as np
 
 RANGE_TOLERANCE = 1e-3
@@ -84,10 +86,14 @@ def check_images(images, image_shape, argument="x"):
         )
     if images.size == 0:
         return
-    if not np.issubdtype(images.dtype, np.floating) and images.dtype != bool:
-        low, high = images.min(), images.max()
-    else:
-        low, high = float(np.nanmin(images)), float(np.nanmax(images))
+    if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+        bad = int(np.size(images) - np.isfinite(images).sum())
+        first = int(np.argwhere(~np.isfinite(images))[0][0])
+        raise ValueError(
+            f"`{argument}` holds {bad} NaN or infinite pixel value(s) (the first in image "
+            f"{first}); they would turn every weight into NaN. Drop or repair those images."
+        )
+    low, high = float(images.min()), float(images.max())
     if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
         raise ValueError(
             f"`{argument}` must hold pixel values in [-1, 1] (the generator ends "
@@ -95,6 +101,34 @@ def check_images(images, image_shape, argument="x"):
             "[0, 255] use `images.astype('float32') / 127.5 - 1`, or "
             "`keras_gans.datasets.scale_images(images)`."
         )
+
+
+def warn_if_suspicious(images, argument="x"):
+    """Warns about images that pass the checks but look wrongly scaled."""
+    images = np.asarray(images)
+    if images.size and np.issubdtype(images.dtype, np.floating) and images.min() >= 0:
+        warnings.warn(
+            f"`{argument}` holds only values in [0, {float(images.max()):.3g}]: images scaled "
+            "to [0, 1] instead of [-1, 1]? The generator ends in tanh; rescale with "
+            "`images * 2 - 1`.",
+            stacklevel=3,
+        )
+
+
+def checked_batches(batches, image_shape, num_classes, argument="x"):
+    """Yields the batches of a Python iterable, checking every one before it trains.
+
+    Range, finiteness, shape and labels of each batch are checked on the host
+    (microseconds next to a training step), so bad data hours in stops with an
+    error that names the batch instead of poisoning the weights.
+    """
+    for index, batch in enumerate(batches):
+        images, labels = split_images_and_labels(_to_numpy(batch))
+        where = f"{argument} (batch {index})"
+        check_images(images, image_shape, argument=where)
+        if num_classes is not None and labels is not None:
+            check_labels(labels, num_classes, argument=f"labels of batch {index}")
+        yield batch
 
 
 def check_labels(labels, num_classes, argument="labels", batch_size=None):
@@ -107,6 +141,14 @@ def check_labels(labels, num_classes, argument="labels", batch_size=None):
             f"`{argument}` must be a 1-D array of integer class ids; received "
             f"shape {labels.shape}. One-hot labels can be turned into ids with "
             "labels.argmax(axis=-1)."
+        )
+    if labels.size and not (
+        np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{argument}` must be integer class ids; received dtype {labels.dtype} "
+            f"(e.g. {labels.flat[0]!r}). Map names to ids first, e.g. with "
+            "np.unique(names, return_inverse=True)[1]."
         )
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
         if not np.all(np.equal(np.mod(labels, 1), 0)):
@@ -149,6 +191,10 @@ def check_training_data(x, y, *, image_shape, num_classes, batch_size, argument=
         raise TypeError(f"`{argument}` must be images (or images and labels), not a dict.")
     check_images(images, image_shape, argument=argument)
     num_images = len(images)
+    if num_images == 0:
+        raise ValueError(f"`{argument}` holds no images; give at least one batch of images.")
+    if isinstance(x, (np.ndarray, tuple, list)):
+        warn_if_suspicious(images, argument)
     if num_classes is None:
         if labels is not None:
             raise ValueError(

@@ -54,7 +54,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-images", type=int, metavar="N", help="train on at most N images of the dataset"
     )
-    parser.add_argument("--no-eval", action="store_true", help="skip FID/KID during training")
+    parser.add_argument(
+        "--no-eval", action="store_true", help="skip metrics during training (kept on resume)"
+    )
+    parser.add_argument(
+        "--max-loss",
+        type=float,
+        metavar="X",
+        help="a loss above X counts as divergence and stops the run (default 1e6)",
+    )
+    parser.add_argument(
+        "--lr-scale",
+        type=float,
+        metavar="F",
+        help="with --resume: multiply both learning rates by F (e.g. 0.1 after a divergence)",
+    )
     parser.set_defaults(func=train_command)
     return parser
 
@@ -100,7 +114,9 @@ def train_command(args: argparse.Namespace) -> int:
             image_size=args.image_size,
             max_images=args.max_images,
             resume=bool(args.resume),
-            evaluate=not args.no_eval,
+            evaluate=False if args.no_eval else None,
+            lr_scale=args.lr_scale,
+            max_loss=args.max_loss,
         )
     except KeyboardInterrupt:
         print(

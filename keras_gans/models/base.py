@@ -40,6 +40,11 @@ class _OptimizerByNetwork:
         )
 
 
+def _is_python_iterator(x):
+    """A generator or other one-pass iterator (not an array, dataset or loader)."""
+    return hasattr(x, "__next__") and not type(x).__module__.startswith(("tensorflow", "torch"))
+
+
 class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
     """A generator and a discriminator trained adversarially with `fit`.
 
@@ -353,6 +358,19 @@ class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
         `(images, labels)` as `x`, or labels as `y`.
         """
         self._assert_compile_called("fit")
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
+        if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
+            raise ValueError(
+                "GANs take no `sample_weight` or `class_weight`: each step weighs every real "
+                "and generated image alike. Resample the data to change its balance."
+            )
+        if _is_python_iterator(x):
+            x = data_checks.checked_batches(x, self.image_shape, self.num_classes)
         data_checks.check_training_data(
             x,
             y,
@@ -370,7 +388,15 @@ class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
                 batch_size=None,
                 argument="validation_data",
             )
-        return super().fit(x, y, batch_size=batch_size, **kwargs)
+        try:
+            return super().fit(x, y, batch_size=batch_size, **kwargs)
+        except BaseException:
+            # Keras' JAX trainer moves the weights into `_jax_state` during fit; a
+            # failure must hand them back, or the trained model would be lost.
+            if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+                self.jax_state_sync()
+                self._jax_state = None
+            raise
 
     # Hugging Face Hub -----------------------------------------------------------
 

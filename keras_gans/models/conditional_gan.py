@@ -12,7 +12,7 @@ from keras import ops
 from keras_gans import data_checks
 from keras_gans.models.base import BaseGAN
 from keras_gans.networks.conditional import conditional_discriminator, conditional_generator
-from keras_gans.networks.dense import check_image_shape
+from keras_gans.networks.dense import check_image_shape, check_latent_dim
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -61,6 +61,7 @@ class ConditionalGAN(BaseGAN):
         if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
             raise ValueError(f"`num_classes` must be an integer >= 2. Received: {num_classes!r}")
         shape = check_image_shape(image_shape or (28, 28, 1))
+        latent_dim = check_latent_dim(latent_dim)
         if generator is None:
             generator = conditional_generator(latent_dim, shape, num_classes, width)
         if discriminator is None:
@@ -121,6 +122,8 @@ class ConditionalGAN(BaseGAN):
                 f"in [0, {self.num_classes}); e.g. generate(labels=[0, 1, 2])."
             )
         labels = data_checks.check_labels(np.atleast_1d(labels), self.num_classes)
+        if len(labels) == 0:
+            raise ValueError("`labels` is empty; give one class id per image to generate.")
         if num_images is not None and int(num_images) != len(labels):
             raise ValueError(
                 f"`num_images`={num_images} but {len(labels)} labels were given; "

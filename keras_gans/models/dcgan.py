@@ -1,6 +1,7 @@
 """DCGAN (Radford et al., 2016): transposed-convolution generator, strided-conv discriminator."""
 
 import keras
+import numpy as np
 
 from keras_gans.models.gan import GAN
 from keras_gans.networks.dcgan import dcgan_discriminator, dcgan_generator
@@ -33,6 +34,10 @@ class DCGAN(GAN):
     def __init__(
         self, latent_dim=100, image_shape=None, width=64, dropout=0.3, spectral_norm=False, **kwargs
     ):
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+            raise ValueError(f"`width` must be a positive integer. Received: {width!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: {dropout!r}")
         self.width = int(width)
         self.dropout = float(dropout)
         self.spectral_norm = bool(spectral_norm)

@@ -5,6 +5,7 @@ import keras
 from keras_gans.models.base import BaseGAN
 from keras_gans.networks.dense import (
     check_image_shape,
+    check_latent_dim,
     fully_connected_discriminator,
     fully_connected_generator,
 )
@@ -42,6 +43,7 @@ class GAN(BaseGAN):
         **kwargs,
     ):
         shape = check_image_shape(image_shape or (28, 28, 1))
+        latent_dim = check_latent_dim(latent_dim)
         if generator is None:
             generator = self.build_generator(latent_dim, shape)
         if discriminator is None:

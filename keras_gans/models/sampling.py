@@ -115,6 +115,14 @@ class SamplingMixin:
         images = gan.generate(16, seed=0)
         ```
         """
+        if num_images is not None and np.ndim(num_images) > 0:
+            if latent is not None:
+                raise ValueError("Give the latent vectors once: as `latent=` or positionally.")
+            latent, num_images = num_images, None  # generate(latent_array)
+        if num_images is not None and (
+            isinstance(num_images, bool) or not float(num_images).is_integer()
+        ):
+            raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
         latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
         self._sync_training_state()
         generator = self.sampling_generator

@@ -16,6 +16,13 @@ import keras
 from keras import layers
 
 
+def check_latent_dim(latent_dim):
+    """Returns `latent_dim` as an int, or raises a ValueError naming it."""
+    if isinstance(latent_dim, bool) or not float(latent_dim).is_integer() or latent_dim < 1:
+        raise ValueError(f"`latent_dim` must be a positive integer. Received: {latent_dim!r}")
+    return int(latent_dim)
+
+
 def check_image_shape(image_shape):
     """Returns `image_shape` as a tuple, or raises a ValueError naming it."""
     try:

@@ -13,6 +13,14 @@ gan = runner.build_model("dcgan.mnist5k", width=8)   # a compiled, tiny DCGAN
 
 from keras_gans.runner.build import build_model, build_optimizer
 from keras_gans.runner.evaluate import evaluate, load_run_model, run_metrics
-from keras_gans.runner.train import train
+from keras_gans.runner.train import DivergedError, train
 
-__all__ = ["build_model", "build_optimizer", "evaluate", "load_run_model", "run_metrics", "train"]
+__all__ = [
+    "DivergedError",
+    "build_model",
+    "build_optimizer",
+    "evaluate",
+    "load_run_model",
+    "run_metrics",
+    "train",
+]

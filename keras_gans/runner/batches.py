@@ -23,20 +23,22 @@ class EpochBatches(keras.utils.PyDataset):
         labels: int array `(N,)` or None.
         batch_size: images per batch (the last batch may be smaller).
         seed: seed of the shuffling.
+        initial_epoch: the epoch `fit` starts at (a resumed run's).
 
     Example:
 
     ```python
-    batches = EpochBatches(data.images, None, batch_size=64, seed=0)
-    gan.fit(batches, epochs=10, callbacks=[batches.epoch_setter()])
+    batches = EpochBatches(data.images, None, batch_size=64, seed=0, initial_epoch=3)
+    gan.fit(batches, epochs=10, initial_epoch=3, shuffle=False,
+            callbacks=[batches.epoch_setter()])
     ```
     """
 
-    def __init__(self, images, labels, batch_size, seed=0):
+    def __init__(self, images, labels, batch_size, seed=0, initial_epoch=0):
         super().__init__()
         self.images, self.labels, self.batch_size = images, labels, int(batch_size)
         self.seed = int(seed)
-        self.set_epoch(0)
+        self.set_epoch(initial_epoch)
 
     def set_epoch(self, epoch: int) -> None:
         """Uses the order of epoch `epoch` for the next pass."""
@@ -53,7 +55,12 @@ class EpochBatches(keras.utils.PyDataset):
         return images if self.labels is None else (images, self.labels[rows])
 
     def epoch_setter(self) -> keras.callbacks.Callback:
-        """A callback that tells this dataset which epoch begins (resumed runs included)."""
+        """A callback that tells this dataset which epoch begins (resumed runs included).
+
+        Keras also calls `PyDataset.on_epoch_end` after peeking at the first batch,
+        so the epoch is set from `fit`'s own count instead. Pass `shuffle=False` to
+        `fit`: the order within an epoch is this dataset's.
+        """
         return _SetEpoch(self)
 
 

@@ -36,9 +36,9 @@ class CSVLogger(keras.callbacks.Callback):
             self.columns = ["epoch", *self.keys, *sorted(set(logs) - set(self.keys))]
             with open(self.path, "w", newline="") as file:
                 csv.writer(file).writerow(self.columns)
-        row = {"epoch": epoch, **logs}
+        cells = [str(epoch) if key == "epoch" else _cell(logs.get(key)) for key in self.columns]
         with open(self.path, "a", newline="") as file:
-            csv.writer(file).writerow([_cell(row.get(key)) for key in self.columns])
+            csv.writer(file).writerow(cells)
             file.flush()
             os.fsync(file.fileno())
 

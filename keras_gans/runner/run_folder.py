@@ -19,7 +19,7 @@ import csv
 import os
 
 from keras_gans.recipes import Recipe
-from keras_gans.utils.files import read_json
+from keras_gans.utils.files import atomic_path, read_json
 
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
@@ -49,6 +49,7 @@ def default_out_dir(recipe: Recipe) -> str:
 
 
 def read_csv_history(path) -> dict:
+    """The metrics CSV as `{column: [float or None per epoch]}`."""
     history = {}
     if not os.path.exists(path):
         return history
@@ -77,18 +78,13 @@ def truncate_csv(path, epochs_done):
 
 
 def save_model_atomically(model, path):
-    # Keras writes a .keras zip in place; a crash mid-save would leave a
-    # broken file, so write beside it and rename.
-    temporary = f"{path}.{os.getpid()}.tmp.keras"
-    try:
+    """Saves `model` as a `.keras` file beside `path`, then renames it onto `path`."""
+    with atomic_path(path) as temporary:
         model.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def run_paths(out_dir) -> dict:
+    """`{role: path}` of every file of the run folder `out_dir`."""
     names = {
         "samples": SAMPLES_DIR,
         "timelapse": GIF_FILE,
@@ -103,7 +99,7 @@ def run_paths(out_dir) -> dict:
 
 
 def run_status(out_dir):
-    """`"new"`, `"interrupted"` (a backup to resume from) or `"finished"`."""
+    """`"new"`, `"interrupted"` (a backup to resume from), `"diverged"` or `"finished"`."""
     run_path = os.path.join(out_dir, RUN_FILE)
     if not os.path.exists(run_path):
         if os.path.isdir(out_dir) and os.listdir(out_dir):
@@ -115,10 +111,13 @@ def run_status(out_dir):
     run = read_json(run_path)
     if run.get("status") == "finished" and os.path.exists(os.path.join(out_dir, MODEL_FILE)):
         return "finished", run
+    if run.get("status") == "diverged":
+        return "diverged", run
     return "interrupted", run
 
 
 def backup_epoch(out_dir) -> int:
+    """The number of epochs the backup in `out_dir` holds (0 without one)."""
     path = os.path.join(out_dir, BACKUP_DIR, "training_metadata.json")
     for candidate in (path, path + ".bkp"):
         if os.path.exists(candidate):

@@ -13,6 +13,7 @@ run["metrics"]      # {'fd_digits': ..., 'kd_digits': ..., 'feature_extractor': 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -27,14 +28,19 @@ from keras_gans.hub import card as model_card
 from keras_gans.metrics import digits_classifier
 from keras_gans.recipes import Recipe
 from keras_gans.runner import run_folder
+from keras_gans.runner.batches import EpochBatches
 from keras_gans.runner.build import build_model
-from keras_gans.runner.run_callbacks import CSVLogger, EpochTimer, ScaledBatches
+from keras_gans.runner.run_callbacks import (
+    CSVLogger,
+    DivergenceGuard,
+    EpochTimer,
+    LearningRateScale,
+    SafeBackupAndRestore,
+    weights_are_finite,
+)
 from keras_gans.runner.run_folder import BACKUP_DIR
 from keras_gans.utils import files
 from keras_gans.utils.device import describe_device
-
-# Above this many bytes of float32 images, training reads uint8 batches and scales them.
-IN_MEMORY_LIMIT = 2 * 1024**3
 
 
 def _load_training_data(recipe: Recipe):
@@ -47,13 +53,9 @@ def _load_training_data(recipe: Recipe):
     )
 
 
-def _fit_inputs(data, model, batch_size, seed):
+def _fit_inputs(data, model, batch_size, seed, initial_epoch):
     labels = data.labels if model.num_classes is not None else None
-    if data.images.size * 4 > IN_MEMORY_LIMIT:
-        return dict(x=ScaledBatches(data.images, labels, batch_size, seed))
-    images = datasets.scale_images(data.images)
-    x = images if labels is None else (images, labels)
-    return dict(x=x, batch_size=batch_size, shuffle=True)
+    return EpochBatches(data.images, labels, batch_size, seed, initial_epoch)
 
 
 def _check_data_fits(recipe, data):
@@ -101,7 +103,24 @@ def _evaluation_callback(recipe, data, epochs):
     )
 
 
-CARD_METRICS = ("fid", "kid", "feature_extractor", "num_samples")
+CARD_METRICS = (
+    "fid",
+    "kid",
+    "fd_digits",
+    "kd_digits",
+    "feature_extractor",
+    "num_samples",
+    "reference",
+)
+
+
+def _named_metrics(results, extractor_name):
+    """FID/KID when measured with the FID Inception; else named for their extractor."""
+    if extractor_name == "fid_inception":
+        return dict(results)
+    suffix = "digits" if extractor_name == digits_classifier.OFFLINE_EXTRACTOR else extractor_name
+    rename = {"fid": f"fd_{suffix}", "kid": f"kd_{suffix}", "kid_std": f"kd_{suffix}_std"}
+    return {rename.get(key, key): value for key, value in results.items()}
 
 
 def _card(model, recipe, run, out_dir, grid_path):
@@ -140,17 +159,27 @@ def train(
     image_size: int | None = None,
     max_images: int | None = None,
     resume: bool = False,
-    evaluate: bool = True,
+    evaluate: bool | None = None,
+    max_loss: float | None = None,
+    lr_scale: float | None = None,
     verbose="auto",
     callbacks: list | None = None,
     model_overrides: dict | None = None,
 ) -> dict:
-    """Trains a zoo recipe and writes a run folder (see the module docstring).
+    """Trains a zoo recipe and writes a run folder (see `keras_gans.runner.run_folder`).
 
-    A folder whose training was interrupted (a crash, Ctrl-C) holds a
-    `backup/`; calling `train` on it again carries on from the last finished
-    epoch. A finished run is trained further only with `resume=True` and a
-    larger `epochs` (the total to reach).
+    The folder survives a kill at any instant: each finished epoch is backed up
+    (`backup/`), the final model is written atomically before the backup is
+    dropped, and the options are stored in `run.json`, so running the same
+    command again (or `resume=True` on the folder) carries on the same run from
+    the last finished epoch. The data order of each epoch comes from the seed and
+    the epoch alone, so a resumed run on JAX or TensorFlow ends with exactly the
+    weights of an uninterrupted one.
+
+    A loss that turns NaN/inf or exceeds `max_loss` stops training: `model.keras`
+    then holds the last finite weights (the last backed-up epoch), `run.json` says
+    `"status": "diverged"` and where, and `resume=True, lr_scale=0.1` carries on
+    from there with smaller learning rates.
 
     Args:
         recipe: a `Recipe`, a recipe name (`"dcgan.mnist5k"`) or an
@@ -159,22 +188,24 @@ def train(
             `resume=True` and `recipe=None`, the run to carry on.
         epochs: total epochs (default the recipe's).
         batch_size: overrides the recipe's batch size.
-        data: a folder of images (or dataset name) replacing the recipe's
-            dataset; the model takes its image shape and classes from it.
+        data: a folder of images (or dataset name) replacing the recipe's dataset.
         image_size: resize the images to this size.
         max_images: train on at most this many images.
-        resume: carry on a finished run, or insist that there is a run to
-            carry on.
-        evaluate: compute FID/KID when the recipe has an `[evaluation]`.
+        resume: carry on a finished or diverged run, or insist that there is a
+            run to carry on.
+        evaluate: compute the recipe's metrics during training (default True; a
+            resumed run keeps its own setting unless this is given).
+        max_loss: a logged loss above this counts as divergence (default 1e6,
+            kept by a resumed run).
+        lr_scale: multiply both learning rates by this when carrying on a run.
         verbose: `fit`'s verbosity (`"auto"` shows Keras' progress bar).
-        callbacks: more Keras callbacks, run after the run folder's own and
-            before the backup is saved at the end of each epoch.
+        callbacks: more Keras callbacks, run before the backup is saved.
         model_overrides: constructor arguments replacing the recipe's (tests
             use `{"width": 8}`).
 
     Returns:
-        The run's `run.json` content: recipe, backend, device, epochs done,
-        wall time, images/s, metrics and the paths written.
+        The run's `run.json` content: recipe, options, backend, device, epochs
+        done, wall time, images/s, metrics and the paths written.
 
     Example:
 
@@ -186,6 +217,8 @@ def train(
     started = time.perf_counter()
     if recipe is None and out_dir is None:
         raise ValueError("Give a recipe to train, or the run folder to resume.")
+    if lr_scale is not None and not float(lr_scale) > 0:
+        raise ValueError(f"`lr_scale` must be a positive number. Received: {lr_scale!r}")
     if recipe is not None:
         recipe = recipes.resolve(
             recipe,
@@ -196,8 +229,15 @@ def train(
             max_images=max_images,
         )
     out_dir = os.fspath(out_dir) if out_dir is not None else run_folder.default_out_dir(recipe)
+    if os.path.isdir(out_dir):
+        files.remove_stale_temporaries(out_dir)  # left by a writer killed mid-write
     status, previous = run_folder.run_status(out_dir)
     recipe, initial_epoch = _plan_resume(recipe, previous, status, out_dir, resume, epochs)
+    options = dict((previous or {}).get("options") or {"evaluate": True, "max_loss": 1e6})
+    if evaluate is not None:
+        options["evaluate"] = bool(evaluate)
+    if max_loss is not None:
+        options["max_loss"] = float(max_loss)
     if previous and model_overrides is None:
         model_overrides = previous.get("model_overrides") or None
     os.makedirs(out_dir, exist_ok=True)
@@ -205,11 +245,11 @@ def train(
     images_data = _load_training_data(recipe)
     _check_data_fits(recipe, images_data)
     epochs = recipe.epochs
-    fid = _evaluation_callback(recipe, images_data, epochs) if evaluate else None
+    fid = _evaluation_callback(recipe, images_data, epochs) if options["evaluate"] else None
 
     keras.utils.set_random_seed(recipe.seed)
     if status == "finished":
-        model = keras.saving.load_model(paths["model"])
+        model = keras_gans.from_pretrained(paths["model"])
     else:
         model = build_model(
             recipe,
@@ -220,6 +260,7 @@ def train(
     run = {
         "status": "training",
         "recipe": recipe.to_dict(),
+        "options": options,
         "backend": keras.backend.backend(),
         "device": describe_device(),
         "keras_gans_version": keras_gans.__version__,
@@ -233,27 +274,28 @@ def train(
         "metrics": (previous or {}).get("metrics", {}),
     }
     files.write_json(paths["run"], run)
-    if status == "interrupted" and initial_epoch:
+    if initial_epoch:
         run_folder.truncate_csv(paths["metrics"], initial_epoch)
 
+    batches = _fit_inputs(images_data, model, recipe.batch_size, recipe.seed, initial_epoch)
     timer = EpochTimer()
+    guard = DivergenceGuard(max_loss=options["max_loss"])
     grids = gan_callbacks.ImageGrid(
         paths["samples"], num_images=64, class_names=images_data.class_names
     )
-    run_callbacks = [timer, grids, *([fid] if fid is not None else [])]
+    metric_keys = ("fid", "kid", "kid_std") if fid is not None else ()
+    run_callbacks = [batches.epoch_setter(), guard, timer, grids, *([fid] if fid else [])]
     run_callbacks += [
         gan_callbacks.Timelapse(paths["timelapse"], directory=paths["samples"]),
         gan_callbacks.LossPlot(paths["losses"], every_n_epochs=5),
-        CSVLogger(
-            paths["metrics"],
-            extra_keys=("fid", "kid", "kid_std") if fid is not None else (),
-            append=initial_epoch > 0,
-        ),
+        CSVLogger(paths["metrics"], keys=metric_keys),
         *(callbacks or []),
         # Last, so that a crash between the callbacks never records an epoch
         # in the backup that the CSV or grids lack.
-        keras.callbacks.BackupAndRestore(paths["backup"], double_checkpoint=True),
+        SafeBackupAndRestore(paths["backup"], guard=guard),
     ]
+    if lr_scale is not None:
+        run_callbacks.append(LearningRateScale(lr_scale))  # after the backup is restored
     print(
         f"Training {recipe.name}: {recipe.model_class} on {len(images_data)} images of "
         f"{'x'.join(map(str, images_data.image_shape))} from {images_data.name}, "
@@ -262,25 +304,59 @@ def train(
     )
     try:
         model.fit(
-            **_fit_inputs(images_data, model, recipe.batch_size, recipe.seed),
+            batches,
+            shuffle=False,  # the order of each epoch is the batches' own, from the seed
             epochs=epochs,
             initial_epoch=initial_epoch,
             callbacks=run_callbacks,
             verbose=verbose,
         )
     finally:
-        done = run_folder.backup_epoch(out_dir) if os.path.isdir(paths["backup"]) else None
-        if done is not None:
-            run["epochs_done"] = done
-            run["wall_time_s"] += time.perf_counter() - started
-            files.write_json(paths["run"], run)
+        run["epochs_done"] = run_folder.backup_epoch(out_dir)
+        run["wall_time_s"] += time.perf_counter() - started
+        started = time.perf_counter()
+        files.write_json(paths["run"], run)
+    if guard.diverged_at is not None:
+        return _keep_last_good_state(run, model, paths, guard.diverged_at)
+    # The final model goes in place before the backup is dropped: a kill at any
+    # instant leaves one of the two, and a re-run finishes from the backup.
     run_folder.save_model_atomically(model, paths["model"])
-
-    _finish_run(run, model, recipe, paths, fid, timer, grids, trained=epochs - initial_epoch)
     run["wall_time_s"] += time.perf_counter() - started
+    _finish_run(run, model, recipe, paths, fid, timer, grids, trained=epochs - initial_epoch)
     files.write_json(paths["run"], run)
+    shutil.rmtree(paths["backup"], ignore_errors=True)
     _print_summary(run)
     return run
+
+
+def _keep_last_good_state(run, model, paths, diverged_at):
+    """After a divergence: the last backed-up (finite) weights become `model.keras`."""
+    weights = os.path.join(paths["backup"], "latest.weights.h5")
+    if os.path.exists(weights):
+        model.load_weights(weights)
+    kept = os.path.exists(weights) and weights_are_finite(model)
+    if kept:
+        run_folder.save_model_atomically(model, paths["model"])
+    run["status"] = "diverged"
+    run["diverged_at"] = diverged_at
+    files.write_json(paths["run"], run)
+    where = f"epoch {diverged_at['epoch']}, step {diverged_at['step']}"
+    saved = (
+        f"{paths['model']} holds the last finite weights (epoch {run['epochs_done']})"
+        if kept
+        else "no epoch finished with finite weights, so no model was saved"
+    )
+    raise DivergedError(
+        f"Training diverged at {where} ({diverged_at['loss']} = {diverged_at['value']}); "
+        f"{saved}. Carry on with smaller learning rates: keras-gans train --resume "
+        f"{os.path.dirname(paths['run'])} --lr-scale 0.1"
+    )
+
+
+class DivergedError(RuntimeError):
+    """A run stopped on a non-finite or exploding loss; its last good state is on disk."""
+
+    user_error = True  # the CLI prints it as one line
 
 
 def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
@@ -294,10 +370,13 @@ def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
     run["images_per_s"] = trained * run["num_images"] / timer.seconds if timer.seconds else None
     if fid is not None and fid.history:
         last = fid.history[-1]
+        measured = {key: last[key] for key in ("fid", "kid", "kid_std") if key in last}
         run["metrics"] = {
-            **{key: last[key] for key in ("fid", "kid", "kid_std", "epoch")},
+            **_named_metrics(measured, fid.extractor.name),
+            "epoch": last["epoch"],
             "feature_extractor": fid.extractor.name,
             "num_samples": fid.num_samples,
+            "reference": f"up to 10000 training images of {recipe.dataset_name}",
         }
     keys = ("model", "timelapse", "losses", "metrics", "card", "samples")
     run["files"] = {key: paths[key] for key in keys}
@@ -349,6 +428,12 @@ def _plan_resume(recipe, previous, status, out_dir, resume, epochs):
             )
         print(f"Continuing {saved.name} in {out_dir} from epoch {done + 1} to {saved.epochs}")
         return saved, done
+    if status == "diverged" and not resume:
+        raise ValueError(
+            f"{out_dir!r} holds a run that diverged ({previous.get('diverged_at')}); carry it "
+            "on from its last good epoch with --resume and smaller learning rates "
+            "(--lr-scale 0.1), or choose another --out folder."
+        )
     done = run_folder.backup_epoch(out_dir)
     if done:
         print(f"Resuming {saved.name} in {out_dir} from epoch {done + 1} (backup in {BACKUP_DIR}/)")

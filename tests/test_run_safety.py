@@ -1,0 +1,218 @@
+"""Nothing a user trained is lost: kills, resumes, divergence and bad data (issue 16)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gans
+from keras_gans import runner
+from keras_gans.runner import run_folder
+from tests import helpers
+
+BACKEND = keras.backend.backend()
+# GAN on the 1,797 digits, no dropout: the whole step is seeded on every backend.
+TINY = dict(max_images=128, batch_size=32, evaluate=False, verbose=0)
+
+
+def _weights(path):
+    model = keras.saving.load_model(path)
+    return [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+
+def _assert_same_weights(a, b):
+    for x, y in zip(a, b, strict=True):
+        if BACKEND == "torch":  # torch's global RNG (dropout-free here) still reorders sums
+            np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+        else:
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole") / "run"
+    runner.train("gan.digits", out, epochs=3, **TINY)
+    return _weights(out / "model.keras")
+
+
+class StopAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_resume_is_exact_with_shuffling(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        runner.train("gan.digits", out, epochs=3, callbacks=[StopAt(2)], **TINY)
+    run = runner.train("gan.digits", out, epochs=3, **TINY)
+    assert run["epochs_done"] == 3
+    _assert_same_weights(_weights(out / "model.keras"), uninterrupted)
+
+
+def test_a_kill_during_the_final_save_retrains_nothing(tmp_path, monkeypatch, uninterrupted):
+    out = tmp_path / "run"
+    real_save = run_folder.save_model_atomically
+
+    def killed_mid_save(model, path):
+        temporary = os.path.join(os.path.dirname(path), ".model.999.abc.tmp.keras")
+        with open(temporary, "wb") as file:
+            file.write(b"PK half a zip")
+        raise SystemExit("killed")  # as kill -9 would: nothing after this runs
+
+    monkeypatch.setattr(run_folder, "save_model_atomically", killed_mid_save)
+    with pytest.raises(SystemExit):
+        runner.train("gan.digits", out, epochs=3, **TINY)
+    assert (out / "backup").exists() and not (out / "model.keras").exists()
+    monkeypatch.setattr(run_folder, "save_model_atomically", real_save)
+    run = runner.train("gan.digits", out, epochs=3, **TINY)
+    assert run["status"] == "finished"
+    assert not [name for name in os.listdir(out) if ".tmp" in name]
+    model = keras.saving.load_model(out / "model.keras")
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 3 * 4  # nothing twice
+    _assert_same_weights(_weights(out / "model.keras"), uninterrupted)
+
+
+def test_kill_9_during_training_resumes_to_the_same_weights(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    argv = ["train", "gan.digits", "--out", str(out), "--epochs", "3", "--max-images", "128"]
+    argv += ["--batch-size", "32", "--no-eval"]
+    code = "import sys; from keras_gans import cli; sys.exit(cli.main(sys.argv[1:]))"
+    env = {**os.environ, "KERAS_BACKEND": BACKEND}
+    process = subprocess.Popen([sys.executable, "-c", code, *argv], env=env, cwd=helpers.REPO_ROOT)
+    metadata = out / "backup" / "training_metadata.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if metadata.exists() and '"epoch": 1' in metadata.read_text():
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # The same command again: the resumed run keeps --no-eval and ends where one run ends.
+    result = subprocess.run(
+        [sys.executable, "-c", code, "train", "--resume", str(out)],
+        env=env,
+        cwd=helpers.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "finished" and run["options"]["evaluate"] is False
+    rows = (out / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2"]
+    assert all(len(row.split(",")) == len(header) for row in rows[1:])
+    assert "fid" not in header
+    _assert_same_weights(_weights(out / "model.keras"), uninterrupted)
+
+
+class PoisonAt(keras.callbacks.Callback):
+    """Turns the generator's weights to NaN when `epoch` begins (a divergence)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            for weight in self.model.generator.trainable_weights:
+                weight.assign(keras.ops.full(weight.shape, float("nan"), weight.dtype))
+
+
+def test_a_diverged_run_keeps_its_last_finite_weights_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(runner.DivergedError, match="epoch 2, step 1"):
+        runner.train("gan.digits", out, epochs=3, callbacks=[PoisonAt(1)], **TINY)
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "diverged" and run["diverged_at"]["epoch"] == 2
+    assert run["epochs_done"] == 1
+    model = keras.saving.load_model(out / "model.keras")
+    assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+    with pytest.raises(ValueError, match="--resume"):
+        runner.train("gan.digits", out, epochs=3, **TINY)
+    run = runner.train(None, out, resume=True, lr_scale=0.1, verbose=0)
+    assert run["status"] == "finished" and run["epochs_done"] == 3
+    resumed = keras.saving.load_model(out / "model.keras")
+    rate = float(keras.ops.convert_to_numpy(resumed.g_optimizer.learning_rate))
+    assert rate == pytest.approx(
+        0.1 * float(keras.ops.convert_to_numpy(model.g_optimizer.learning_rate)), rel=1e-5
+    )
+
+
+def test_an_exploding_loss_counts_as_divergence(tmp_path):
+    with pytest.raises(runner.DivergedError, match="no epoch finished"):
+        runner.train("gan.digits", tmp_path / "run", epochs=2, max_loss=1e-3, **TINY)
+
+
+def test_a_failed_fit_never_destroys_the_model():
+    gan = helpers.make_model("GAN")
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, *gan.image_shape)).astype("float32")
+    before = gan.generate(2, seed=0)
+    for bad in (-5, 0, 2.5):
+        with pytest.raises(ValueError, match="batch_size"):
+            gan.fit(images, batch_size=bad, epochs=1, verbose=0)
+    np.testing.assert_array_equal(gan.generate(2, seed=0), before)
+
+
+def test_bad_pixels_and_iterables_are_refused():
+    gan = helpers.make_model("GAN")
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, *gan.image_shape)).astype("float32")
+    poisoned = images.copy()
+    poisoned[3, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite.*image 3"):
+        gan.fit(poisoned, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="holds no images"):
+        gan.fit(images[:0], batch_size=8, epochs=1, verbose=0)
+
+    def batches():
+        yield images[:8]
+        yield (images[8:] + 1) * 127.5  # 0..255 in a later batch
+
+    with pytest.raises(ValueError, match=r"batch 1.*\[-1, 1\]"):
+        gan.fit(batches(), epochs=1, steps_per_epoch=2, verbose=0)
+    with pytest.warns(UserWarning, match=r"\[0, 1\]"):
+        gan.fit((images + 1) / 2, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        gan.fit(images, batch_size=8, sample_weight=np.ones(16), verbose=0)
+
+
+def test_bad_generate_and_constructor_arguments_are_named():
+    gan = helpers.make_model("GAN")
+    latent = np.zeros((3, gan.latent_dim), "float32")
+    assert gan.generate(latent).shape[0] == 3  # a positional latent array
+    with pytest.raises(ValueError, match="num_images"):
+        gan.generate(2.7)
+    cgan = helpers.make_model("ConditionalGAN")
+    with pytest.raises(ValueError, match="empty"):
+        cgan.generate(labels=[])
+    with pytest.raises(ValueError, match="integer class ids"):
+        cgan.generate(labels=["cat", "dog"])
+    with pytest.raises(ValueError, match="width"):
+        keras_gans.DCGAN(image_shape=(8, 8, 1), width=0)
+    with pytest.raises(ValueError, match="dropout"):
+        keras_gans.DCGAN(image_shape=(8, 8, 1), dropout=1.5)
+    with pytest.raises(ValueError, match="latent_dim"):
+        keras_gans.GAN(latent_dim=8.5)
+
+
+def test_model_files_that_are_missing_or_damaged_say_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No such model file"):
+        keras_gans.from_pretrained(str(tmp_path / "sub" / "model.keras"))
+    damaged = tmp_path / "model.keras"
+    damaged.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match="not a readable Keras model file"):
+        keras_gans.from_pretrained(str(damaged))
