@@ -22,7 +22,7 @@ Layers (each imports only from the ones before it; see README "Layout"):
 import importlib
 import sys
 
-__version__ = "0.2.0"
+from keras_gans.utils.version import VERSION as __version__
 
 # Public name -> the module that defines it (a module path alone: the module itself).
 _PUBLIC = {

@@ -8,10 +8,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The Hub test server must be up before anything loads huggingface_hub.constants.
-from tests.hub_fixtures import start_session_server  # noqa: E402
+# huggingface_hub must point at the test server before anything loads its constants;
+# the server itself starts only for the tests that use the `hub` fixture.
+from tests.hub_fixtures import configure_client  # noqa: E402
 
-start_session_server()
+configure_client()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

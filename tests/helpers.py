@@ -18,6 +18,7 @@ TINY = {
     "GAN": dict(latent_dim=8, image_shape=(8, 8, 1)),
     "DCGAN": dict(latent_dim=8, image_shape=(8, 8, 1), width=8),
     "ConditionalGAN": dict(num_classes=3, latent_dim=8, image_shape=(8, 8, 1), width=8),
+    "WGANGP": dict(latent_dim=8, image_shape=(8, 8, 1), width=8, d_steps=2),
 }
 
 

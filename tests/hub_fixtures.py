@@ -5,14 +5,14 @@ friends once, when that module is first imported, and derives more constants fro
 (the download URL template, the cache and token paths, the hosts trusted with the
 token). `import huggingface_hub` alone is lazy and does not load it (`import keras`
 does only that); the first use of any client name does. So the environment must be
-set before anything uses the client: `start_session_server()` does it. Call it at the
+set before anything uses the client: `configure_client()` does it. Call it at the
 top of `tests/conftest.py`, before importing keras or keras_gans, then import the
 fixtures:
 
 ```python
-from tests.hub_fixtures import start_session_server
+from tests.hub_fixtures import configure_client
 
-start_session_server()  # before keras_gans loads huggingface_hub.constants
+configure_client()  # before keras_gans loads huggingface_hub.constants
 
 from tests.hub_fixtures import hub, hub_offline, hub_repo_id, hub_token  # noqa: E402, F401
 ```
@@ -39,6 +39,7 @@ import itertools
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -75,44 +76,69 @@ _session: HubServer | None = None
 _repo_numbers = itertools.count()
 
 
-def start_session_server() -> HubServer:
-    """Starts the session's `HubServer` and points `huggingface_hub` at it.
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
-    Sets `HF_ENDPOINT` to the server, `HF_HOME` to a fresh temporary folder (so the
-    download cache and token file are the test session's own),
-    `HF_HUB_DISABLE_XET=1` and `HF_HUB_DISABLE_TELEMETRY=1`, and unsets variables that
-    would override them (`HF_TOKEN`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE`, ...). Registers
-    `HUB_TOKEN` for `HUB_USER` and `OTHER_TOKEN` for `OTHER_USER`. Idempotent.
+
+_endpoint: str | None = None
+
+
+def configure_client() -> str:
+    """Points `huggingface_hub` at the session's server, before anything loads the client.
+
+    Reserves a port on 127.0.0.1 and sets `HF_ENDPOINT` to it, `HF_HOME` to a fresh
+    temporary folder (so the download cache and token file are the test session's
+    own), `HF_HUB_DISABLE_XET=1` and `HF_HUB_DISABLE_TELEMETRY=1`, and unsets
+    variables that would override them (`HF_TOKEN`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE`,
+    ...). The server itself starts only when a test asks for the `hub` fixture.
+    Idempotent.
 
     Returns:
-        The running server; it stops, and its folders are removed, at exit.
+        The endpoint the server will answer on.
 
     Raises:
         RuntimeError: if `huggingface_hub.constants` was loaded first, as its
             constants would still point at huggingface.co.
     """
-    global _session
-    if _session is not None:
-        return _session
+    global _endpoint
+    if _endpoint is not None:
+        return _endpoint
     if "huggingface_hub.constants" in sys.modules:
         raise RuntimeError(
-            "huggingface_hub.constants was loaded before start_session_server(), so "
-            "the client points at huggingface.co. Call start_session_server() at the "
-            "top of tests/conftest.py, before importing keras_gans."
+            "huggingface_hub.constants was loaded before configure_client(), so the "
+            "client points at huggingface.co. Call configure_client() at the top of "
+            "tests/conftest.py, before importing keras_gans."
         )
-    server = HubServer(tokens={HUB_TOKEN: HUB_USER, OTHER_TOKEN: OTHER_USER}).start()
+    _endpoint = f"http://127.0.0.1:{_free_port()}"
     home = tempfile.mkdtemp(prefix="hf-home-")
     for name in _CLEARED_ENV:
         os.environ.pop(name, None)
-    os.environ.update(_CLIENT_ENV, HF_ENDPOINT=server.endpoint, HF_HOME=home)
+    os.environ.update(_CLIENT_ENV, HF_ENDPOINT=_endpoint, HF_HOME=home)
     atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return _endpoint
+
+
+def start_session_server() -> HubServer:
+    """Starts the session's `HubServer` on the endpoint `configure_client` reserved.
+
+    Registers `HUB_TOKEN` for `HUB_USER` and `OTHER_TOKEN` for `OTHER_USER`.
+    Idempotent; the server stops, and its folders are removed, at exit.
+    """
+    global _session
+    if _session is not None:
+        return _session
+    port = int(configure_client().rsplit(":", 1)[1])
+    server = HubServer(tokens={HUB_TOKEN: HUB_USER, OTHER_TOKEN: OTHER_USER}, port=port)
+    server.start()
     atexit.register(server.stop)
     _session = server
     return server
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    start_session_server()
+    configure_client()
 
 
 @pytest.fixture

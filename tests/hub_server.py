@@ -252,9 +252,11 @@ class HubServer:
         *,
         lfs_threshold: int = DEFAULT_LFS_THRESHOLD,
         host: str = "127.0.0.1",
+        port: int = 0,
     ):
         self.lfs_threshold = lfs_threshold
         self._host = host
+        self._port = port
         self._tokens = dict(tokens or {})
         self._lock = threading.RLock()
         self._repos: dict[tuple[str, str], _Repo] = {}
@@ -270,11 +272,11 @@ class HubServer:
     # Lifecycle -----------------------------------------------------------------
 
     def start(self) -> HubServer:
-        """Binds a free port, creates the storage folder and serves in a thread."""
+        """Binds `port` (0: a free one), creates the storage folder and serves in a thread."""
         if self._httpd is not None:
             return self
         self._storage = Path(tempfile.mkdtemp(prefix="hub-server-"))
-        self._httpd = _HTTPServer((self._host, 0), _Handler, self)
+        self._httpd = _HTTPServer((self._host, self._port), _Handler, self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="HubServer", daemon=True
         )

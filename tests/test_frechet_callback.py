@@ -8,7 +8,7 @@ import pytest
 
 import keras_gans
 from keras_gans.callbacks.frechet_distance import FrechetDistance
-from keras_gans.metrics import FeatureExtractor
+from keras_gans.metrics import FeatureExtractor, FeatureStatistics
 
 
 def _pool_features(images):
@@ -124,3 +124,54 @@ def test_argument_checks():
         FrechetDistance(np.zeros((4, 8, 8, 1)), every_n_epochs=0)
     with pytest.raises(ValueError, match="num_samples"):
         FrechetDistance(np.zeros((4, 8, 8, 1)), num_samples=-1)
+
+
+def test_precision_recall_are_logged_on_request(real, tmp_path):
+    images, _ = real
+    callback = _callback(images, tmp_path, kid=False, precision_recall=True)
+    history = _dcgan().fit(images, epochs=1, batch_size=64, callbacks=[callback], verbose=0)
+    for key in ("fid", "precision", "recall", "density", "coverage"):
+        assert len(history.history[key]) == 1, key
+    for key in ("precision", "recall", "coverage"):
+        assert 0.0 <= history.history[key][0] <= 1.0
+    assert history.history["density"][0] >= 0.0
+    assert "kid" not in history.history
+    assert set(callback.history[-1]) == {
+        "epoch",
+        "fid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+    }
+    # Without the option none of them is logged.
+    plain = _callback(images, tmp_path, kid=False)
+    history = _dcgan().fit(images, epochs=1, batch_size=64, callbacks=[plain], verbose=0)
+    assert "precision" not in history.history
+
+
+def test_precision_recall_of_real_images_against_themselves(real, tmp_path):
+    images, _ = real
+
+    class Replay(keras.Model):
+        """A 'generator' that returns real images: its precision and recall are high."""
+
+        def generate(self, num_images, labels=None, seed=None):
+            return images[:num_images]
+
+    callback = _callback(images, tmp_path, num_samples=256, kid=False, precision_recall=True)
+    callback.set_model(Replay())
+    results = callback.evaluate()
+    assert results["fid"] < 1e-6
+    assert results["precision"] == results["recall"] == results["coverage"] == 1.0
+    assert results["density"] > 0.9
+
+
+def test_precision_recall_need_kept_reference_features(real, tmp_path):
+    images, _ = real
+    stats = FeatureStatistics.from_features(_pool_features(images))
+    callback = _callback(stats, tmp_path, kid=False, precision_recall=True)
+    with pytest.raises(ValueError, match="precision_recall=False"):
+        callback.on_train_begin()
+    with pytest.raises(ValueError, match="precision_recall_k"):
+        _callback(images, tmp_path, precision_recall_k=0)

@@ -33,7 +33,7 @@ MODEL_FILES = {
     "README.md",
     "samples.png",
 }
-METRICS = {"fid": 12.5, "kid": 0.0125, "feature_extractor": "inception_v3", "num_samples": 512}
+METRICS = {"fid": 12.5, "kid": 0.0125, "feature_extractor": "fid_inception", "num_samples": 512}
 TRAINING_INFO = {"epochs": 1, "batch_size": 32}
 
 

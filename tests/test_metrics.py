@@ -328,10 +328,36 @@ def test_inception_v3_download_failure_names_the_offline_route(monkeypatch):
 def test_inception_v3_features_shape():
     # Building InceptionV3 takes 5-30 s on CPU (jax compiles each initializer).
     images = np.random.default_rng(12).uniform(-1, 1, (2, 28, 28, 1))
-    extractor = get_feature_extractor("inception_v3", weights=None)
+    extractor = get_feature_extractor("inception_v3_imagenet", weights=None)
+    assert extractor.name == "inception_v3_imagenet"
     features = extractor(images, batch_size=2)
     assert features.shape == (2, 2048) and features.dtype == np.float64
     assert np.isfinite(features).all()
+
+
+def test_registered_extractor_names(monkeypatch):
+    from keras_gans.metrics import extractors
+
+    assert sorted(extractors.EXTRACTORS) == ["fid_inception", "inception_v3_imagenet"]
+    with pytest.raises(ValueError, match="renamed") as error:
+        get_feature_extractor("inception_v3")
+    assert "'fid_inception'" in str(error.value)
+    assert "'inception_v3_imagenet'" in str(error.value)
+    calls = []
+
+    def builder(**kwargs):
+        calls.append(kwargs)
+        return FeatureExtractor(_pool_features, name="stub")
+
+    monkeypatch.setitem(extractors.EXTRACTORS, "stub", builder)
+    get_feature_extractor("stub")  # "default": the builder's own default weights.
+    get_feature_extractor("stub", weights="random")
+    assert get_feature_extractor("stub", weights="random") is get_feature_extractor(
+        "stub", weights="random"
+    )
+    assert calls == [{}, {"weights": "random"}]
+    extractors._BUILT.pop(("stub", "default"))
+    extractors._BUILT.pop(("stub", "random"))
 
 
 # Real data: sklearn digits with a small classifier as the feature extractor

@@ -62,15 +62,14 @@ def test_recipe_parses_and_says_everything(name):
     for role in ("discriminator", "generator"):
         assert isinstance(runner.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
     offline = recipe.dataset_name in datasets.OFFLINE
+    rows = recipes.results(name)
     if offline:
-        # Offline datasets run here, so their results must be measured.
-        results = recipe.results
-        assert recipe.measured, f"{name} runs offline; measure it and fill [results]"
-        for key in ("fid", "kid", "extractor", "num_samples", "backend", "device", "epochs"):
-            assert key in results, f"{name} [results] lacks {key}"
-        assert results["wall_time_s"] > 0 and results["images_per_s"] > 0
-    else:
-        assert recipe.measured or recipe.results.get("reason")
+        # Offline datasets run here, so their results must be measured, with a protocol.
+        assert rows, f"{name} runs offline; measure it (keras-gans train {name} --record)"
+    for row in rows:
+        assert set(row) == set(recipes.RESULT_COLUMNS)
+        assert float(row["wall_time_s"]) > 0 and float(row["images_per_s"]) > 0
+        assert "features" in row["protocol"] and row["backend"] in helpers.BACKENDS
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -253,9 +252,9 @@ def test_evaluate_a_run_folder(tmp_path, cheap_extractor):
     train_tiny(out, epochs=1, evaluate=False)
     results = runner.evaluate(out, num_samples=50)
     assert results["feature_extractor"] == "pooled_pixels" and results["num_samples"] == 50
-    assert results["fid"] > 0 and results["dataset"] == "mnist5k"
+    assert results["fd_pooled_pixels"] > 0 and results["dataset"] == "mnist5k"
     again = runner.evaluate(out, num_samples=50)
-    assert again["fid"] == pytest.approx(results["fid"])
+    assert again["fd_pooled_pixels"] == pytest.approx(results["fd_pooled_pixels"])
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""`FrechetDistance`: FID (and KID) of generated images, logged during `fit`."""
+"""`FrechetDistance`: FID (KID, precision/recall) of generated images, logged during `fit`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from keras_gans.metrics.extractors import get_feature_extractor
 from keras_gans.metrics.frechet import frechet_distance
 from keras_gans.metrics.kernel import kernel_distance
+from keras_gans.metrics.precision_recall import precision_recall
 from keras_gans.metrics.statistics import (
     FeatureStatistics,
     compute_statistics,
@@ -23,7 +24,7 @@ def _check_positive(name: str, value: Any) -> None:
 
 
 class FrechetDistance(keras.callbacks.Callback):
-    """Computes FID (and KID) of generated images every few epochs.
+    """Computes FID (and KID, precision/recall) of generated images every few epochs.
 
     When training begins, the features of `real_images` are computed once and
     cached on disk (see `keras_gans.metrics.reference_statistics`). Every
@@ -32,7 +33,13 @@ class FrechetDistance(keras.callbacks.Callback):
     noise, so successive values differ only by what training changed),
     clipped to `[-1, 1]`, and compared with the reference: `logs["fid"]`, and with `kid`,
     `logs["kid"]` and `logs["kid_std"]` (the standard error of the KID mean
-    over its random subsets) are written.
+    over its random subsets) are written. With `precision_recall=True`,
+    `logs["precision"]` and `logs["recall"]` (Kynkaanniemi et al. 2019) and
+    `logs["density"]` and `logs["coverage"]` (Naeem et al. 2020), all with
+    `precision_recall_k` neighbours, are written too (see
+    `keras_gans.metrics.precision_recall`); they compare the generated
+    features with the kept reference features (at most
+    `max_reference_features` of them): use as many real as generated images.
 
     The keys exist only on the epochs where the metric was computed; nothing
     stale is carried over. `History` thus records one value per evaluation,
@@ -58,25 +65,31 @@ class FrechetDistance(keras.callbacks.Callback):
         num_samples: Number of generated images per evaluation (ignored when
             `labels` is given: one image per label). FID is biased upwards
             for small samples: compare values taken with the same number.
-        extractor: `"inception_v3"`, or a `keras.Model` or callable mapping
-            images in `[-1, 1]` to `(N, D)` features; see
-            `keras_gans.metrics.get_feature_extractor`.
+        extractor: `"fid_inception"` (pytorch-fid's network: FIDs comparable
+            with published ones), `"inception_v3_imagenet"`, or a
+            `keras.Model` or callable mapping images in `[-1, 1]` to `(N, D)`
+            features; see `keras_gans.metrics.get_feature_extractor`.
         kid: Whether to also compute the kernel distance.
+        precision_recall: Whether to also compute precision, recall, density
+            and coverage.
+        precision_recall_k: Neighbour rank `k` of those four metrics.
         batch_size: Images per feature extractor call.
         seed: Seed of the generated images (and of the drawn labels).
         labels: Conditional models only: class ids of the generated images.
-        weights: Weights of a named extractor (`"imagenet"`, a file, or
-            `None` for random weights).
+        weights: Weights of a named extractor: `"default"` (its pretrained
+            weights), `"random"`, or a file; see `get_feature_extractor`.
         cache_dir: Folder of cached reference statistics; default
             `keras_gans.metrics.default_cache_dir()`.
         use_cache: Set to `False` to neither read nor write that cache.
         kid_subsets: Number of random subsets KID averages over.
         kid_subset_size: Rows per KID subset (capped by the sample counts).
-        max_reference_features: Real features kept for KID (a random subset).
+        max_reference_features: Real features kept for KID and precision /
+            recall (a random subset).
 
     Attributes:
         history: One dict per evaluation: `{"epoch": epochs done, "fid": ...,
-            "kid": ..., "kid_std": ...}`.
+            "kid": ..., "kid_std": ...}` (and `"precision"`, `"recall"`,
+            `"density"`, `"coverage"`).
 
     Example:
 
@@ -93,22 +106,25 @@ class FrechetDistance(keras.callbacks.Callback):
         real_images: Any,
         every_n_epochs: int = 5,
         num_samples: int = 5000,
-        extractor: Any = "inception_v3",
+        extractor: Any = "fid_inception",
         kid: bool = True,
         batch_size: int = 50,
         seed: int = 0,
         labels: Any = None,
-        weights: str | None = "imagenet",
+        weights: str | None = "default",
         cache_dir: str | None = None,
         use_cache: bool = True,
         kid_subsets: int = 100,
         kid_subset_size: int = 1000,
         max_reference_features: int | None = 10_000,
+        precision_recall: bool = False,
+        precision_recall_k: int = 3,
     ):
         super().__init__()
         _check_positive("every_n_epochs", every_n_epochs)
         _check_positive("num_samples", num_samples)
         _check_positive("batch_size", batch_size)
+        _check_positive("precision_recall_k", precision_recall_k)
         self.real_images = real_images
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
@@ -123,6 +139,8 @@ class FrechetDistance(keras.callbacks.Callback):
         self.kid_subsets = kid_subsets
         self.kid_subset_size = kid_subset_size
         self.max_reference_features = max_reference_features
+        self.precision_recall = precision_recall
+        self.precision_recall_k = precision_recall_k
         self.history: list[dict[str, float]] = []
         self._extractor = None
         self._reference: FeatureStatistics | None = None
@@ -145,14 +163,15 @@ class FrechetDistance(keras.callbacks.Callback):
                 self._extractor,
                 batch_size=self.batch_size,
                 cache_dir=self.cache_dir,
-                keep_features=self.kid,
+                keep_features=self._keep_features,
                 max_features=self.max_reference_features,
                 use_cache=self.use_cache,
             )
-        if self.kid and not reference.keep_features:
+        if self._keep_features and not reference.keep_features:
             raise ValueError(
-                "KID needs the real features: compute the reference statistics "
-                "with `keep_features=True`, or pass `kid=False`."
+                "KID and precision/recall need the real features: compute the "
+                "reference statistics with `keep_features=True`, or pass `kid=False` "
+                "and `precision_recall=False`."
             )
         self._reference = reference
 
@@ -167,7 +186,7 @@ class FrechetDistance(keras.callbacks.Callback):
             logs.update(results)
 
     def evaluate(self) -> dict[str, float]:
-        """Generates `num_samples` images and returns their FID (and KID).
+        """Generates `num_samples` images and returns their FID (KID, precision...).
 
         Example:
 
@@ -183,7 +202,7 @@ class FrechetDistance(keras.callbacks.Callback):
             images,
             self._extractor,
             batch_size=self.batch_size,
-            keep_features=self.kid,
+            keep_features=self._keep_features,
         )
         ref = self._reference
         results = {"fid": frechet_distance(ref.mean, ref.covariance, fake.mean, fake.covariance)}
@@ -196,7 +215,13 @@ class FrechetDistance(keras.callbacks.Callback):
                 seed=self.seed,
             )
             results.update(kid=mean, kid_std=std)
+        if self.precision_recall:
+            results.update(precision_recall(ref.features, fake.features, k=self.precision_recall_k))
         return results
+
+    @property
+    def _keep_features(self) -> bool:
+        return bool(self.kid or self.precision_recall)
 
     def _generate(self) -> np.ndarray:
         model = self.model

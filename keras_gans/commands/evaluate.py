@@ -9,7 +9,6 @@ keras-gans evaluate me/dcgan-mnist --dataset mnist5k --num-samples 5000
 """
 
 import argparse
-import json
 import os
 
 
@@ -37,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--extractor",
-        choices=("mnist5k_classifier", "inception_v3"),
+        choices=("mnist5k_classifier", "fid_inception", "inception_v3_imagenet"),
         help="feature extractor (default: the recipe's, else by the number of channels)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated images")
@@ -49,7 +48,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     """Runs `keras-gans evaluate` with parsed `args`; returns the exit status."""
     from keras_gans import runner
     from keras_gans.runner.run_folder import RUN_FILE
-    from keras_gans.utils.files import atomic_path
+    from keras_gans.utils.files import write_json
 
     if args.num_samples < 2:
         raise ValueError("--num-samples must be at least 2.")
@@ -60,15 +59,16 @@ def evaluate_command(args: argparse.Namespace) -> int:
         extractor=args.extractor,
         seed=args.seed,
     )
+    context = ("feature_extractor", "num_samples", "dataset", "reference", "reference_images")
+    values = ", ".join(
+        f"{key} {value:.5g}" for key, value in results.items() if key not in context
+    )
     print(
-        f"{args.source}: FID {results['fid']:.3f}, KID {results['kid']:.5f} "
-        f"+/- {results['kid_std']:.5f} ({results['feature_extractor']} features, "
-        f"{results['num_samples']} generated vs {results['reference_images']} real images "
-        f"of {results['dataset']})"
+        f"{args.source}: {values} ({results['feature_extractor']} features, "
+        f"{results['num_samples']} generated vs {results['reference']})"
     )
     if os.path.exists(os.path.join(args.source, RUN_FILE)):
         path = os.path.join(args.source, "evaluation.json")
-        with atomic_path(path) as temporary, open(temporary, "w") as file:
-            json.dump(results, file, indent=2)
+        write_json(path, results)
         print(f"Saved {path}")
     return 0

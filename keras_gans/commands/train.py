@@ -64,6 +64,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="a loss above X counts as divergence and stops the run (default 1e6)",
     )
     parser.add_argument(
+        "--record",
+        action="store_true",
+        help="append the finished run's figures to the zoo's results.csv",
+    )
+    parser.add_argument(
         "--lr-scale",
         type=float,
         metavar="F",
@@ -105,7 +110,7 @@ def train_command(args: argparse.Namespace) -> int:
     if out is None:
         out = run_folder.default_out_dir(recipes.resolve(args.recipe, data=args.data))
     try:
-        runner.train(
+        run = runner.train(
             args.recipe,
             out,
             epochs=args.epochs,
@@ -125,4 +130,9 @@ def train_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if args.record:
+        from keras_gans.runner.run_folder import result_row
+
+        command = "keras-gans " + " ".join(sys.argv[1:])
+        print(f"Recorded in {recipes.record_result(result_row(run, command))}")
     return 0

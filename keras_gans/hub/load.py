@@ -13,8 +13,8 @@ import os
 
 import keras
 
-import keras_gans
 from keras_gans.hub.repo import CONFIG_FILE, LIBRARY, MODEL_FILES, api, repo_id, status_and_message
+from keras_gans.utils.version import VERSION
 
 
 def _read_config(path, where):
@@ -46,7 +46,7 @@ def _model_class(config, where, expected_class):
     if not (known and issubclass(cls, keras.Model) and hasattr(cls, "generate")):
         raise ValueError(
             f"{where} holds a {name} saved with keras-gans {info.get('version', '?')}, a "
-            f"class this installation (keras-gans {keras_gans.__version__}) does not know "
+            f"class this installation (keras-gans {VERSION}) does not know "
             f"(registered name {registered!r}). Load it with keras_gans.from_pretrained (which "
             f"registers keras-gans' classes), upgrade keras-gans, or import the module that "
             f"defines {name} first."
@@ -142,7 +142,7 @@ def _download(repo_id, revision, token, cache_dir, force_download, expected_clas
         cache_dir=cache_dir,
         force_download=force_download,
         library_name=LIBRARY,
-        library_version=keras_gans.__version__,
+        library_version=VERSION,
     )
     with _download_errors(repo_id, revision):
         try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tempfile
 
-import keras_gans
 from keras_gans.hub import repo
 from keras_gans.hub.save import save_pretrained
+from keras_gans.utils.version import VERSION
 
 
 def push_to_hub(
@@ -46,7 +46,7 @@ def push_to_hub(
         training_info: training settings for the card (epochs, batch size,
             ...); see `keras_gans.hub.card.training_settings`.
         metrics: measured metrics for the card, e.g. `{"fid": 12.3, "kid":
-            0.011, "feature_extractor": "inception_v3", "num_samples": 10000}`.
+            0.011, "feature_extractor": "fid_inception", "num_samples": 10000}`.
         grid_seed: seed of the sample grid.
         revision: the branch to commit to (default `main`); it must exist.
 
@@ -70,9 +70,7 @@ def push_to_hub(
 
     repo_id = repo.repo_id(repo_id)
     client = repo.api(token)
-    message = commit_message or (
-        f"Upload {type(model).__name__} with keras-gans {keras_gans.__version__}"
-    )
+    message = commit_message or (f"Upload {type(model).__name__} with keras-gans {VERSION}")
     with tempfile.TemporaryDirectory(prefix="keras-gans-push-") as folder:
         try:
             # First, so that a missing or read-only token fails before the model is saved.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-import keras_gans
 from keras_gans import recipes
+from keras_gans.utils.version import VERSION
 
 LIBRARY = "keras-gans"
 CONFIG_FILE = "config.json"
@@ -47,7 +47,7 @@ def api(token):
     """An `HfApi` that identifies keras-gans to the Hub."""
     from huggingface_hub import HfApi
 
-    return HfApi(token=token, library_name=LIBRARY, library_version=keras_gans.__version__)
+    return HfApi(token=token, library_name=LIBRARY, library_version=VERSION)
 
 
 def status_and_message(error):

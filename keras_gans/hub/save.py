@@ -14,11 +14,11 @@ import os
 import keras
 import numpy as np
 
-import keras_gans
 from keras_gans import images as image_utils
 from keras_gans.hub.card import make_model_card
 from keras_gans.hub.repo import CARD_FILE, CONFIG_FILE, GRID_FILE, LIBRARY
 from keras_gans.utils import files
+from keras_gans.utils.version import VERSION
 
 _GRID_COLUMNS = 8
 _GRID_MAX_CLASSES = 10
@@ -109,7 +109,7 @@ def _grid_caption(model, grid_seed):
 def _keras_gans_config(model, dataset, include_optimizer):
     config = {
         "class_name": type(model).__name__,
-        "version": keras_gans.__version__,
+        "version": VERSION,
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
         "latent_dim": model.latent_dim,
@@ -148,7 +148,7 @@ def save_pretrained(
         training_info: training settings for the card, e.g. `{"epochs": 50,
             "batch_size": 128}`.
         metrics: measured metrics for the card, e.g. `{"fid": 12.3,
-            "feature_extractor": "inception_v3", "num_samples": 10000}`.
+            "feature_extractor": "fid_inception", "num_samples": 10000}`.
         repo_id: `owner/name` shown in the card's usage snippet.
         grid_seed: seed of the sample grid.
 

@@ -11,7 +11,7 @@ import os
 import keras
 
 from keras_gans import datasets
-from keras_gans.metrics.extractors import FeatureExtractor, get_feature_extractor
+from keras_gans.metrics.extractors import FeatureExtractor, register_extractor
 from keras_gans.utils import files
 
 OFFLINE_EXTRACTOR = "mnist5k_classifier"
@@ -100,8 +100,4 @@ def default_extractor(channels: int) -> str:
     return OFFLINE_EXTRACTOR if channels == 1 else "fid_inception"
 
 
-def feature_extractor(name: str):
-    """The extractor a recipe names: `"mnist5k_classifier"` or `"inception_v3"`."""
-    if name == OFFLINE_EXTRACTOR:
-        return offline_extractor()
-    return get_feature_extractor(name)
+register_extractor(OFFLINE_EXTRACTOR, offline_extractor)

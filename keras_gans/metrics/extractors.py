@@ -11,6 +11,8 @@ import numpy as np
 
 INCEPTION_SIZE = 299
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+FID_INCEPTION_SIZE = 299
+RESIZE_MODES = ("bilinear", "clean")
 _RANGE_TOLERANCE = 1e-3
 _BUILT: dict[tuple[str, Any], FeatureExtractor] = {}
 
@@ -28,6 +30,8 @@ class FeatureExtractor:
         preprocess: Optional callable applied to each validated batch before
             `fn` (e.g. `preprocess_for_inception`).
         channels: Allowed channel counts, or `None` for any.
+        identity: Optional text mixed into `fingerprint()`, e.g. the sha256
+            of the weights file and the preprocessing settings.
 
     Example:
 
@@ -43,12 +47,14 @@ class FeatureExtractor:
         name: str | None = None,
         preprocess: Callable[[Any], Any] | None = None,
         channels: tuple[int, ...] | None = None,
+        identity: str | None = None,
     ):
         if not callable(fn):
             raise TypeError(f"A feature extractor must be callable; got {fn!r}.")
         self.fn = fn
         self.preprocess = preprocess
         self.channels = channels
+        self.identity = identity
         if name is None:
             if isinstance(fn, keras.Model):
                 name = type(fn).__name__.lower()
@@ -66,7 +72,8 @@ class FeatureExtractor:
 
         For a `keras.Model` it hashes each weight's shape, dtype and a strided
         sample of its values; for a plain callable, its module and qualified
-        name (so changes inside it are not seen: name it yourself).
+        name (so changes inside it are not seen: name it yourself). The
+        `identity` text, if any, is hashed too.
 
         Example:
 
@@ -75,6 +82,8 @@ class FeatureExtractor:
         ```
         """
         digest = hashlib.sha256(self.name.encode())
+        if self.identity is not None:
+            digest.update(f"|identity={self.identity}|".encode())
         if self.model is not None:
             for weight in self.model.weights:
                 value = np.asarray(keras.ops.convert_to_numpy(weight)).ravel()
@@ -268,16 +277,79 @@ def preprocess_for_inception(images: Any) -> Any:
     return x
 
 
-def build_inception_v3(weights: str | None = "imagenet") -> FeatureExtractor:
-    """Builds the InceptionV3 pool3 (2048-d) feature extractor.
+def _pil_bicubic_matrix(in_size: int, out_size: int) -> np.ndarray:
+    """PIL's `Image.resize(..., BICUBIC)` weights (antialiased, a = -0.5) as a matrix."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 2.0 * filterscale
+    matrix = np.zeros((out_size, in_size))
+    for out in range(out_size):
+        center = (out + 0.5) * scale
+        low = max(int(center - support + 0.5), 0)
+        high = min(int(center + support + 0.5), in_size)
+        x = np.abs((np.arange(low, high) - center + 0.5) / filterscale)
+        w = np.where(x < 1, (1.5 * x - 2.5) * x * x + 1, (((x - 5) * x + 8) * x - 4) * -0.5)
+        w = np.where(x < 2, w, 0.0)
+        matrix[out, low:high] = w / w.sum() if w.sum() else w
+    return matrix
 
-    This is `keras.applications.InceptionV3(include_top=False, pooling="avg")`,
-    not the TF-slim graph behind the original FID code, so its values are
-    comparable with each other but not with FIDs published elsewhere.
+
+def preprocess_for_fid_inception(images: Any, resize: str = "bilinear") -> Any:
+    """Maps images in `[-1, 1]` to the FID Inception input: `(N, 299, 299, 3)`.
+
+    Gray images are repeated to 3 channels. With `resize="bilinear"` images
+    are resized as pytorch-fid does, `F.interpolate(mode="bilinear",
+    align_corners=False)` without antialiasing, which is what
+    `keras.ops.image.resize(..., antialias=False)` computes on every backend
+    (pytorch-fid's `2 * x - 1` input scaling is already done: our images are in
+    `[-1, 1]`). With `resize="clean"`, as clean-fid does: PIL's float bicubic
+    resize (antialiased when shrinking), clipped to the input range.
+
+    Args:
+        images: Array `(N, H, W, C)`, `C` in `{1, 3}`, values in `[-1, 1]`.
+        resize: `"bilinear"` (pytorch-fid) or `"clean"` (clean-fid).
+
+    Returns:
+        A backend float32 tensor `(N, 299, 299, 3)`, channels last.
+
+    Example:
+
+    ```python
+    x = preprocess_for_fid_inception(np.zeros((2, 32, 32, 3), "float32"))
+    ```
+    """
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"`resize` must be one of {RESIZE_MODES}; got {resize!r}.")
+    x = np.clip(validate_images(images, channels=(1, 3)), -1.0, 1.0)
+    x = keras.ops.convert_to_tensor(x, dtype="float32")
+    if x.shape[-1] == 1:
+        x = keras.ops.repeat(x, 3, axis=-1)
+    size = (FID_INCEPTION_SIZE, FID_INCEPTION_SIZE)
+    if tuple(x.shape[1:3]) == size:
+        return x
+    if resize == "bilinear":
+        return keras.ops.image.resize(
+            x, size, interpolation="bilinear", antialias=False, data_format="channels_last"
+        )
+    rows = keras.ops.convert_to_tensor(_pil_bicubic_matrix(x.shape[1], size[0]), "float32")
+    cols = keras.ops.convert_to_tensor(_pil_bicubic_matrix(x.shape[2], size[1]), "float32")
+    x = keras.ops.einsum("pw,nhwc->nhpc", cols, x)  # PIL resizes rows first.
+    x = keras.ops.einsum("oh,nhpc->nopc", rows, x)
+    return keras.ops.clip(x, -1.0, 1.0)
+
+
+def build_inception_v3(weights: str | None = "imagenet") -> FeatureExtractor:
+    """Builds Keras' ImageNet InceptionV3 pool3 (2048-d) feature extractor.
+
+    This is `keras.applications.InceptionV3(include_top=False, pooling="avg")`
+    (registered as `"inception_v3_imagenet"`), not the TF FID graph, so its
+    values are comparable with each other but not with published FIDs: use
+    `"fid_inception"` (`fid_inception_v3`) for those.
 
     Args:
         weights: `"imagenet"` (downloaded once to `~/.keras/models/`), a path
-            to a weights file, or `None` for random weights (tests only).
+            to a weights file, or `None` / `"random"` for random weights
+            (tests only).
 
     Example:
 
@@ -286,6 +358,7 @@ def build_inception_v3(weights: str | None = "imagenet") -> FeatureExtractor:
     features = extractor(images)  # (N, 2048)
     ```
     """
+    weights = None if weights == "random" else weights
     try:
         model = keras.applications.InceptionV3(
             include_top=False,
@@ -303,45 +376,72 @@ def build_inception_v3(weights: str | None = "imagenet") -> FeatureExtractor:
             f"Offline, copy `{INCEPTION_WEIGHTS_FILE}` (from "
             "https://storage.googleapis.com/tensorflow/keras-applications/"
             "inception_v3/) into `~/.keras/models/`, or pass its path with "
-            "`get_feature_extractor('inception_v3', weights='/path/to/file.h5')`, "
+            "`get_feature_extractor('inception_v3_imagenet', weights='/path/to/file.h5')`, "
             "or use your own feature extractor: any keras.Model or callable "
             "mapping images in [-1, 1] to (N, D) features. "
             f"Original error: {error}"
         ) from error
     return FeatureExtractor(
         model,
-        name="inception_v3",
+        name="inception_v3_imagenet",
         preprocess=preprocess_for_inception,
         channels=(1, 3),
     )
 
 
+# Name -> builder(weights=...). Modules defining an extractor register it on import
+# (`fid_inception.py`, `digits_classifier.py`); `keras_gans.metrics` imports them all.
 EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
-    "inception_v3": build_inception_v3,
+    "inception_v3_imagenet": build_inception_v3,
 }
+RENAMED_EXTRACTORS = {
+    "inception_v3": (
+        "The feature extractor 'inception_v3' was renamed: use 'fid_inception' "
+        "(pytorch-fid's FID Inception, comparable with published FIDs) or "
+        "'inception_v3_imagenet' (Keras' ImageNet InceptionV3, the former 'inception_v3')."
+    ),
+}
+DEFAULT_WEIGHTS = "default"
+
+
+def register_extractor(name: str, builder: Callable[..., FeatureExtractor]) -> None:
+    """Makes `get_feature_extractor(name)` build with `builder(weights=...)`.
+
+    Args:
+        name: the extractor's name, as recipes and `FrechetDistance` give it.
+        builder: returns a `FeatureExtractor`; called without arguments for the
+            default weights, else with `weights=`.
+    """
+    EXTRACTORS[name] = builder
 
 
 def get_feature_extractor(
     extractor: str | FeatureExtractor | keras.Model | Callable[[Any], Any],
-    weights: str | None = "imagenet",
+    weights: str | None = DEFAULT_WEIGHTS,
     name: str | None = None,
 ) -> FeatureExtractor:
     """Returns a `FeatureExtractor` from a registered name, model or callable.
 
-    Named extractors are built once per `(name, weights)` and reused.
+    Named extractors are built once per `(name, weights)` and reused:
+
+    - `"fid_inception"`: pytorch-fid's FID Inception (`fid_inception_v3`),
+      the network behind published FIDs.
+    - `"inception_v3_imagenet"`: Keras' ImageNet InceptionV3
+      (`build_inception_v3`); its FIDs are not comparable with published ones.
 
     Args:
-        extractor: `"inception_v3"`, a `FeatureExtractor` (returned as is), a
-            `keras.Model` or a callable mapping images in `[-1, 1]` to
+        extractor: A registered name, a `FeatureExtractor` (returned as is),
+            a `keras.Model` or a callable mapping images in `[-1, 1]` to
             `(N, D)` features.
-        weights: Weights of a named extractor: `"imagenet"`, a file path, or
-            `None` for random weights.
+        weights: Weights of a named extractor: `"default"` (its pretrained
+            weights), `"random"`, or what its builder accepts (a file path;
+            `"imagenet"` for `"inception_v3_imagenet"`).
         name: Name of a wrapped model or callable (used in cache keys).
 
     Example:
 
     ```python
-    extractor = get_feature_extractor("inception_v3")
+    extractor = get_feature_extractor("fid_inception")
     encoder = keras.Model(classifier.input, classifier.layers[-2].output)
     extractor = get_feature_extractor(encoder, name="mnist_classifier")
     ```
@@ -349,6 +449,8 @@ def get_feature_extractor(
     if isinstance(extractor, FeatureExtractor):
         return extractor
     if isinstance(extractor, str):
+        if extractor in RENAMED_EXTRACTORS:
+            raise ValueError(RENAMED_EXTRACTORS[extractor])
         if extractor not in EXTRACTORS:
             raise ValueError(
                 f"Unknown feature extractor {extractor!r}; choose one of "
@@ -356,6 +458,7 @@ def get_feature_extractor(
             )
         key = (extractor, weights)
         if key not in _BUILT:
-            _BUILT[key] = EXTRACTORS[extractor](weights=weights)
+            builder = EXTRACTORS[extractor]
+            _BUILT[key] = builder() if weights == DEFAULT_WEIGHTS else builder(weights=weights)
         return _BUILT[key]
     return FeatureExtractor(extractor, name=name)

@@ -93,7 +93,7 @@ def frechet_distance(
 def frechet_inception_distance(
     real: Any,
     fake: Any,
-    extractor: str | FeatureExtractor | Any = "inception_v3",
+    extractor: str | FeatureExtractor | Any = "fid_inception",
     batch_size: int = 50,
 ) -> float:
     """FID: the Frechet distance between feature Gaussians of two image sets.
@@ -102,7 +102,7 @@ def frechet_inception_distance(
         real: Images `(N, H, W, C)` in `[-1, 1]`, an iterable of such batches,
             or precomputed `FeatureStatistics` (see `reference_statistics`).
         fake: Same as `real`, for the generated images.
-        extractor: `"inception_v3"`, a `FeatureExtractor`, a `keras.Model` or
+        extractor: `"fid_inception"`, a `FeatureExtractor`, a `keras.Model` or
             a callable; see `get_feature_extractor`.
         batch_size: Images per extractor call.
 

@@ -99,7 +99,7 @@ def _features_of(
 def kernel_inception_distance(
     real: Any,
     fake: Any,
-    extractor: str | FeatureExtractor | Any = "inception_v3",
+    extractor: str | FeatureExtractor | Any = "fid_inception",
     batch_size: int = 50,
     num_subsets: int = 100,
     subset_size: int = 1000,
@@ -112,7 +112,7 @@ def kernel_inception_distance(
         real: Images `(N, H, W, C)` in `[-1, 1]`, an iterable of such batches,
             or `FeatureStatistics` made with `keep_features=True`.
         fake: Same as `real`, for the generated images.
-        extractor: `"inception_v3"`, a `FeatureExtractor`, a `keras.Model` or
+        extractor: `"fid_inception"`, a `FeatureExtractor`, a `keras.Model` or
             a callable; see `get_feature_extractor`.
         batch_size: Images per extractor call.
         num_subsets: Number of random subsets.

@@ -248,7 +248,7 @@ def _atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Non
 
 def compute_statistics(
     images: Any,
-    extractor: str | FeatureExtractor | Any = "inception_v3",
+    extractor: str | FeatureExtractor | Any = "fid_inception",
     batch_size: int = 50,
     keep_features: bool = False,
     max_features: int | None = None,
@@ -259,7 +259,7 @@ def compute_statistics(
         images: Array `(N, H, W, C)` with values in `[-1, 1]`, or an iterable
             of such batches (a generator, a `tf.data.Dataset`, ...); an
             `(images, labels)` tuple yields its first element.
-        extractor: `"inception_v3"`, a `FeatureExtractor`, a `keras.Model` or a
+        extractor: `"fid_inception"`, a `FeatureExtractor`, a `keras.Model` or a
             callable mapping images to `(N, D)` features; see
             `get_feature_extractor`.
         batch_size: Images per extractor call.
@@ -273,7 +273,7 @@ def compute_statistics(
     Example:
 
     ```python
-    stats = compute_statistics(x_train, extractor="inception_v3")
+    stats = compute_statistics(x_train, extractor="fid_inception")
     ```
     """
     extractor = get_feature_extractor(extractor)
@@ -322,7 +322,7 @@ def data_fingerprint(images: Any) -> str:
 
 def reference_statistics(
     real_images: Any,
-    extractor: str | FeatureExtractor | Any = "inception_v3",
+    extractor: str | FeatureExtractor | Any = "fid_inception",
     batch_size: int = 50,
     cache_dir: str | os.PathLike | None = None,
     keep_features: bool = False,
@@ -352,7 +352,7 @@ def reference_statistics(
     Example:
 
     ```python
-    ref = reference_statistics(x_train, extractor="inception_v3")
+    ref = reference_statistics(x_train, extractor="fid_inception")
     fid = frechet_inception_distance(ref, fake_images)
     ```
     """

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import keras
 
-import keras_gans
-from keras_gans import recipes
+from keras_gans import models, recipes
 from keras_gans.recipes import Recipe
 
 
@@ -41,12 +40,12 @@ def build_model(
     """
     recipe = recipes.get(recipe)
     config = dict(recipe.model)
-    cls = getattr(keras_gans, config.pop("class"))
+    cls = getattr(models, config.pop("class"))
     if image_shape is not None:
         config["image_shape"] = tuple(int(d) for d in image_shape)
     elif "image_shape" in config:
         config["image_shape"] = tuple(config["image_shape"])
-    if num_classes is not None and cls is keras_gans.ConditionalGAN:
+    if num_classes is not None and cls is models.ConditionalGAN:
         config["num_classes"] = int(num_classes)
     config.setdefault("seed", recipe.seed)
     config.update(model_overrides)

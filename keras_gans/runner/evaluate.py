@@ -6,10 +6,10 @@ import os
 
 from keras_gans import callbacks as gan_callbacks
 from keras_gans import datasets, hub
-from keras_gans.metrics import digits_classifier
+from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.runner.run_folder import MODEL_FILE, RUN_FILE, read_run
-from keras_gans.runner.train import CARD_METRICS, reference_images
+from keras_gans.runner.train import card_metrics, named_metrics, reference_images
 from keras_gans.utils.files import read_json
 
 
@@ -21,16 +21,24 @@ def evaluate(
     extractor: str | None = None,
     seed: int = 0,
 ) -> dict:
-    """FID and KID of a run folder, a saved model folder or a Hub repo.
+    """Frechet and kernel distances of a run folder, a saved model folder or a Hub repo.
 
     The real images are the run's training data (or `dataset`), resized to
     the model's image size; the default extractor is the offline digit
-    classifier for grayscale models and InceptionV3 for colour ones.
+    classifier for grayscale models (results `fd_digits`, `kd_digits`) and the
+    FID Inception for colour ones (`fid`, `kid`, comparable with papers).
+
+    Args:
+        source: a run folder, a `save_pretrained` folder, a `.keras` file or a Hub repo.
+        dataset: the real data (default: what the model was trained on).
+        num_samples: generated images to compare.
+        extractor: a feature extractor name (default as above).
+        seed: seed of the generated images.
 
     Example:
 
     ```python
-    runner.evaluate("runs/dcgan-mnist5k")   # {'fid': ..., 'kid': ..., ...}
+    runner.evaluate("runs/dcgan-mnist5k")   # {'fd_digits': ..., 'kd_digits': ..., ...}
     ```
     """
     model, info = load_run_model(source)
@@ -55,18 +63,20 @@ def evaluate(
     callback = gan_callbacks.FrechetDistance(
         reference_images(real),
         num_samples=num_samples,
-        extractor=digits_classifier.feature_extractor(extractor),
+        extractor=extractors.get_feature_extractor(extractor),
         kid=True,
         seed=seed,
     )
     callback.set_model(model)
-    results = callback.evaluate()
+    results = named_metrics(callback.evaluate(), callback.extractor.name)
+    references = int(min(len(real), 10_000))
     return {
         **{key: float(value) for key, value in results.items()},
         "feature_extractor": callback.extractor.name,
         "num_samples": num_samples,
         "dataset": dataset,
-        "reference_images": int(min(len(real), 10_000)),
+        "reference": f"{references} images of {dataset}",
+        "reference_images": references,
     }
 
 
@@ -109,4 +119,4 @@ def run_metrics(run_dir) -> dict:
     """A run's FID/KID for a model card: from `evaluation.json` if made, else from training."""
     path = os.path.join(os.fspath(run_dir), "evaluation.json")
     metrics = read_json(path) if os.path.exists(path) else read_run(run_dir).get("metrics") or {}
-    return {key: metrics[key] for key in CARD_METRICS if key in metrics}
+    return card_metrics(metrics)

@@ -126,3 +126,26 @@ def backup_epoch(out_dir) -> int:
             except (ValueError, KeyError):
                 continue
     return 0
+
+
+def result_row(run: dict, command: str) -> dict:
+    """A finished run as a `results.csv` row (see `keras_gans.recipes.RESULT_COLUMNS`)."""
+    metrics = run.get("metrics") or {}
+    protocol = ""
+    if metrics.get("feature_extractor"):
+        protocol = (
+            f"{metrics['feature_extractor']} features, {metrics.get('num_samples')} generated "
+            f"vs {metrics.get('reference', 'training images')}"
+        )
+    return {
+        "recipe": run["recipe"]["name"],
+        "backend": run["backend"],
+        "device": run["device"],
+        "epochs": run["epochs_done"],
+        "wall_time_s": round(run["wall_time_s"]),
+        "images_per_s": round(run["images_per_s"] or 0),
+        "fd_digits": metrics.get("fd_digits", ""),
+        "kd_digits": metrics.get("kd_digits", ""),
+        "protocol": protocol,
+        "command": command,
+    }

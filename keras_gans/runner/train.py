@@ -21,11 +21,11 @@ import warnings
 import keras
 import numpy as np
 
-import keras_gans
 from keras_gans import callbacks as gan_callbacks
 from keras_gans import datasets, recipes
 from keras_gans.hub import card as model_card
-from keras_gans.metrics import digits_classifier
+from keras_gans.metrics import digits_classifier, extractors
+from keras_gans.models import from_pretrained
 from keras_gans.recipes import Recipe
 from keras_gans.runner import run_folder
 from keras_gans.runner.batches import EpochBatches
@@ -41,6 +41,7 @@ from keras_gans.runner.run_callbacks import (
 from keras_gans.runner.run_folder import BACKUP_DIR
 from keras_gans.utils import files
 from keras_gans.utils.device import describe_device
+from keras_gans.utils.version import VERSION
 
 
 def _load_training_data(recipe: Recipe):
@@ -88,7 +89,7 @@ def _evaluation_callback(recipe, data, epochs):
 
     name = evaluation.get("extractor") or digits_classifier.default_extractor(data.image_shape[-1])
     try:
-        extractor = digits_classifier.feature_extractor(name)
+        extractor = extractors.get_feature_extractor(name)
     except (OSError, RuntimeError) as error:
         warnings.warn(f"No FID/KID for this run: {str(error).splitlines()[0]}", stacklevel=3)
         return None
@@ -103,18 +104,18 @@ def _evaluation_callback(recipe, data, epochs):
     )
 
 
-CARD_METRICS = (
-    "fid",
-    "kid",
-    "fd_digits",
-    "kd_digits",
-    "feature_extractor",
-    "num_samples",
-    "reference",
-)
+def card_metrics(metrics: dict) -> dict:
+    """The measured values and their protocol, as a model card publishes them."""
+    context = ("feature_extractor", "num_samples", "reference")
+    measured = ("fid", "kid", "fd_", "kd_", "precision", "recall")
+    return {
+        key: value
+        for key, value in metrics.items()
+        if key in context or (key.startswith(measured) and not key.endswith("_std"))
+    }
 
 
-def _named_metrics(results, extractor_name):
+def named_metrics(results, extractor_name):
     """FID/KID when measured with the FID Inception; else named for their extractor."""
     if extractor_name == "fid_inception":
         return dict(results)
@@ -124,7 +125,7 @@ def _named_metrics(results, extractor_name):
 
 
 def _card(model, recipe, run, out_dir, grid_path):
-    metrics = {key: run["metrics"][key] for key in CARD_METRICS if key in run.get("metrics", {})}
+    metrics = card_metrics(run.get("metrics") or {})
     training_info = {
         "recipe": recipe.name,
         "epochs": run["epochs_done"],
@@ -249,7 +250,7 @@ def train(
 
     keras.utils.set_random_seed(recipe.seed)
     if status == "finished":
-        model = keras_gans.from_pretrained(paths["model"])
+        model = from_pretrained(paths["model"])
     else:
         model = build_model(
             recipe,
@@ -263,7 +264,7 @@ def train(
         "options": options,
         "backend": keras.backend.backend(),
         "device": describe_device(),
-        "keras_gans_version": keras_gans.__version__,
+        "keras_gans_version": VERSION,
         "keras_version": keras.__version__,
         "dataset": recipe.dataset_name,
         "num_images": len(images_data),
@@ -372,7 +373,7 @@ def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
         last = fid.history[-1]
         measured = {key: last[key] for key in ("fid", "kid", "kid_std") if key in last}
         run["metrics"] = {
-            **_named_metrics(measured, fid.extractor.name),
+            **named_metrics(measured, fid.extractor.name),
             "epoch": last["epoch"],
             "feature_extractor": fid.extractor.name,
             "num_samples": fid.num_samples,
