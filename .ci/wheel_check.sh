@@ -35,7 +35,7 @@ if grep -E "oneDNN|cpu_feature_guard|absl::InitializeLog|remapper" "$work/train.
     echo "wheel check: TensorFlow log lines reached the terminal"; exit 1
 fi
 test -f "$work/run/model.keras" && test -f "$work/run/README.md"
-"$work/venv/bin/python" - <<'PY'
+"$work/venv/bin/python" - 2>"$work/api.err" <<'PY' || { cat "$work/api.err"; exit 1; }
 import keras_gans
 model = keras_gans.from_pretrained("run/model.keras")
 assert model.generate(4, seed=0).shape == (4, 8, 8, 1)
