@@ -275,13 +275,21 @@ def scan_folder(folder) -> tuple[list[str], list[str] | None]:
     entries = sorted(os.listdir(folder))
     top = [os.path.join(folder, e) for e in entries if _is_image(e)]
     top = [p for p in top if os.path.isfile(p)]
-    classes = {}
+    classes, empty = {}, []
     for entry in entries:
         path = os.path.join(folder, entry)
         if not entry.startswith(".") and os.path.isdir(path):
             images = _images_under(path)
             if images:
                 classes[entry] = images
+            else:
+                empty.append(entry)
+    if classes and empty:
+        raise ValueError(
+            f"The class folder(s) {empty} in {folder!r} hold no images, so those classes "
+            "would silently vanish (and num_classes shrink): add their images, or move the "
+            "empty folders out."
+        )
     if not top and not classes:
         raise ValueError(
             f"Found no images in {folder!r} or its sub-folders; keras-gans reads "
@@ -355,18 +363,47 @@ def _load_folder(folder, image_size, channels, max_images):
         crop_to_aspect_ratio=True,
         verbose=False,
     )
-    images, labels, count = [], [], 0
-    for batch in dataset:
+    images, labels = [], []
+    try:
+        batches = list(_batches_until(dataset, max_images))
+    except Exception as error:  # a decoder error names no file: find the file
+        raise ValueError(_undecodable(paths, error)) from error
+    for batch in batches:
         batch_images, batch_labels = batch if class_names else (batch, None)
         images.append(np.clip(np.rint(np.asarray(batch_images)), 0, 255).astype("uint8"))
         if class_names:
             labels.append(np.asarray(batch_labels).astype("int32"))
-        count += len(images[-1])
-        if max_images is not None and count >= max_images:
-            break
     images = np.concatenate(images)[:max_images]
     labels = np.concatenate(labels)[:max_images] if class_names else None
     return images, labels, class_names
+
+
+def _batches_until(dataset, max_images):
+    count = 0
+    for batch in dataset:
+        yield batch
+        count += len(batch[0] if isinstance(batch, tuple) else batch)
+        if max_images is not None and count >= max_images:
+            return
+
+
+def _undecodable(paths, error) -> str:
+    """A message naming the files that cannot be decoded (a truncated PNG, say)."""
+    from PIL import Image
+
+    bad = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.load()
+        except Exception:
+            bad.append(path)
+    if not bad:
+        return f"Decoding the images failed: {str(error).splitlines()[0]}"
+    return (
+        f"{len(bad)} image file(s) cannot be decoded (damaged or truncated), e.g. {bad[0]!r}; "
+        f"remove or replace {'it' if len(bad) == 1 else 'them'}: {bad[:5]}"
+    )
 
 
 # Entry point ----------------------------------------------------------------------

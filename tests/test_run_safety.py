@@ -216,3 +216,40 @@ def test_model_files_that_are_missing_or_damaged_say_so(tmp_path):
     damaged.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(ValueError, match="not a readable Keras model file"):
         keras_gans.from_pretrained(str(damaged))
+
+
+def test_damaged_images_and_empty_class_folders_are_named(tmp_path, capsys):
+    from keras_gans import cli, datasets
+    from tests.test_datasets import write_images
+
+    write_images(tmp_path / "imgs" / "a", 4, size=(8, 8))
+    write_images(tmp_path / "imgs" / "b", 4, size=(8, 8), seed=1)
+    (tmp_path / "imgs" / "c").mkdir()
+    with pytest.raises(ValueError, match=r"\['c'\].*hold no images"):
+        datasets.load(str(tmp_path / "imgs"))
+    (tmp_path / "imgs" / "c").rmdir()
+    good = (tmp_path / "imgs" / "b" / "1_0.png").read_bytes()
+    (tmp_path / "imgs" / "b" / "1_0.png").write_bytes(good[: len(good) // 2])  # valid header
+    status = cli.main(
+        [
+            "train",
+            "dcgan",
+            "--data",
+            str(tmp_path / "imgs"),
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "1",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(err) == 1
+    assert "cannot be decoded" in err[0] and "1_0.png" in err[0]
+
+
+def test_a_generator_ending_in_sigmoid_gets_a_warning():
+    latent = keras.Input((4,))
+    images = keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64, activation="sigmoid")(latent))
+    generator = keras.Model(latent, images)
+    with pytest.warns(UserWarning, match="sigmoid"):
+        keras_gans.GAN(latent_dim=4, image_shape=(8, 8, 1), generator=generator)

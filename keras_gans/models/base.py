@@ -7,6 +7,8 @@ see one `model.optimizer` that carries both states), four metrics, and a
 backend's trainer in `keras_gans.trainers`.
 """
 
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
@@ -153,6 +155,17 @@ class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
                 f"{self._describe_generator_inputs()}; calling it failed: {error}"
             ) from error
         image_shape = tuple(fake.shape[1:])
+        with_activation = [
+            layer for layer in getattr(self.generator, "layers", []) if hasattr(layer, "activation")
+        ]
+        last = with_activation[-1] if with_activation else None
+        if getattr(getattr(last, "activation", None), "__name__", "") == "sigmoid":
+            warnings.warn(
+                "The generator ends in sigmoid (images in [0, 1]), but keras-gans trains on "
+                "images in [-1, 1]: end it in tanh, or real and generated images differ "
+                "in range and the discriminator wins trivially.",
+                stacklevel=3,
+            )
         if len(image_shape) != 3 or None in image_shape:
             raise ValueError(
                 "`generator` must output images of shape (batch, height, width, "
