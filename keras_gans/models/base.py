@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_gans import data_checks
 from keras_gans.models.sampling import SamplingMixin
+from keras_gans.models.sharing import HubMixin
 from keras_gans.objective import augment as augmentation
 from keras_gans.objective import loss as objective
 from keras_gans.objective import losses
@@ -47,7 +48,7 @@ def _is_python_iterator(x):
     return hasattr(x, "__next__") and not type(x).__module__.startswith(("tensorflow", "torch"))
 
 
-class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
+class BaseGAN(GANTrainer, SamplingMixin, HubMixin, keras.Model):
     """A generator and a discriminator trained adversarially with `fit`.
 
     Subclasses choose default networks and how labels are fed; this class
@@ -290,6 +291,14 @@ class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
                 "each keeps its own slots for its own network."
             )
         self._check_distribution()
+        if self.dtype_policy.name == "mixed_float16":
+            raise ValueError(
+                "The 'mixed_float16' policy needs loss scaling per network, which keras-gans "
+                "does not do yet (Keras' LossScaleOptimizer cannot sit inside the "
+                "MultiOptimizer that holds both networks' optimizers). Use "
+                "keras.mixed_precision.set_global_policy('mixed_bfloat16'): the same speed-up "
+                "on recent accelerators, float32's range, no loss scaling needed."
+            )
         if run_eagerly and _BACKEND == "jax":
             raise ValueError(
                 "`run_eagerly=True` is not supported on the JAX backend: the GAN "
@@ -410,49 +419,6 @@ class BaseGAN(GANTrainer, SamplingMixin, keras.Model):
                 self.jax_state_sync()
                 self._jax_state = None
             raise
-
-    # Hugging Face Hub -----------------------------------------------------------
-
-    def push_to_hub(self, repo_id, **kwargs):
-        """Uploads this model, a sample grid and a model card to the Hub in one commit.
-
-        Args:
-            repo_id: `"owner/name"` or `"hf://owner/name"`.
-            **kwargs: `commit_message`, `private`, `token`, `include_optimizer`,
-                `dataset`, `training_info`, `metrics`, ...; see
-                `keras_gans.hub.push_to_hub`.
-
-        Returns:
-            The `huggingface_hub.CommitInfo` of the commit.
-
-        Example:
-
-        ```python
-        gan.push_to_hub("me/dcgan-mnist", commit_message="50 epochs", dataset="mnist")
-        ```
-        """
-        from keras_gans import hub
-
-        return hub.push_to_hub(self, repo_id, **kwargs)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path, **kwargs):
-        """Loads a model pushed with `push_to_hub`; it must be this class or a subclass.
-
-        Args:
-            name_or_path: `"hf://owner/name"`, `"owner/name"` or a local directory.
-            **kwargs: `revision`, `token`, `cache_dir`, `force_download`,
-                `compile`; see `keras_gans.hub.from_pretrained`.
-
-        Example:
-
-        ```python
-        gan = keras_gans.DCGAN.from_pretrained("me/dcgan-mnist", revision="3f2a...")
-        ```
-        """
-        from keras_gans import hub
-
-        return hub.from_pretrained(name_or_path, expected_class=cls, **kwargs)
 
     # Serialization --------------------------------------------------------------
 

@@ -16,6 +16,9 @@ from keras import ops
 
 
 def _per_sample_squared_norm(gradients):
+    # In float32 whatever the compute dtype: squared bfloat16/float16 gradients lose
+    # their small values, and the penalty is added to a float32 loss.
+    gradients = ops.cast(gradients, "float32")
     flat = ops.reshape(gradients, (ops.shape(gradients)[0], -1))
     return ops.sum(ops.square(flat), axis=1)
 
