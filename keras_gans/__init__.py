@@ -31,6 +31,8 @@ _PUBLIC = {
     "DCGAN": "keras_gans.models.dcgan",
     "ConditionalGAN": "keras_gans.models.conditional_gan",
     "WGANGP": "keras_gans.models.wgan_gp",
+    "StyleGAN2": "keras_gans.models.stylegan2",
+    "R3GAN": "keras_gans.models.r3gan",
     "from_pretrained": "keras_gans.models",
     "push_to_hub": "keras_gans.hub",
     "callbacks": "keras_gans.callbacks",

@@ -4,9 +4,11 @@ from keras_gans.models.base import BaseGAN
 from keras_gans.models.conditional_gan import ConditionalGAN
 from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.gan import GAN
+from keras_gans.models.r3gan import R3GAN
+from keras_gans.models.stylegan2 import StyleGAN2
 from keras_gans.models.wgan_gp import WGANGP
 
-__all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP"]
+__all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP", "StyleGAN2", "R3GAN"]
 
 
 def from_pretrained(name_or_path, **kwargs):

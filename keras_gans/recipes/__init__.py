@@ -58,6 +58,8 @@ ARCHITECTURES = {
     "cgan": "ConditionalGAN",
     "wgan_gp": "WGANGP",
     "sngan": "DCGAN",
+    "stylegan2": "StyleGAN2",
+    "r3gan": "R3GAN",
 }
 # The recipe whose model and optimizer settings `resolve("dcgan", data=...)` uses.
 ARCHITECTURE_BASES = {
@@ -66,8 +68,10 @@ ARCHITECTURE_BASES = {
     "cgan": "cgan.mnist",
     "wgan_gp": "wgan_gp.fashion_mnist",
     "sngan": "sngan.cifar10",
+    "stylegan2": "stylegan2.folder64",
+    "r3gan": "r3gan.cifar10",
 }
-MODEL_CLASSES = ("GAN", "DCGAN", "ConditionalGAN", "WGANGP")
+MODEL_CLASSES = ("GAN", "DCGAN", "ConditionalGAN", "WGANGP", "StyleGAN2", "R3GAN")
 _REQUIRED = ("name", "model", "optimizers", "training", "dataset")
 
 
