@@ -33,6 +33,8 @@ _PUBLIC = {
     "WGANGP": "keras_gans.models.wgan_gp",
     "StyleGAN2": "keras_gans.models.stylegan2",
     "R3GAN": "keras_gans.models.r3gan",
+    "Pix2Pix": "keras_gans.models.pix2pix",
+    "CycleGAN": "keras_gans.models.cyclegan",
     "from_pretrained": "keras_gans.models",
     "push_to_hub": "keras_gans.hub",
     "callbacks": "keras_gans.callbacks",

@@ -15,7 +15,6 @@ MAX_LINES = 500
 
 # Bottom to top; a module may import from its own layer and any layer before it.
 LAYERS = [
-    ("utilities", ["keras_gans.utils", "keras_gans.recipes"]),
     (
         "data, images, metrics",
         [

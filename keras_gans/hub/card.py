@@ -18,6 +18,28 @@ from keras_gans.utils.version import VERSION
 
 UNCONDITIONAL_TAG = "unconditional-image-generation"
 CONDITIONAL_TAG = "class-conditional-image-generation"
+TRANSLATION_TAG = "image-to-image"
+_NETWORKS = (
+    "generator",
+    "discriminator",
+    "generator_ab",
+    "generator_ba",
+    "discriminator_a",
+    "discriminator_b",
+)
+
+
+def is_translation(model) -> bool:
+    """Whether `model` translates images (Pix2Pix, CycleGAN) rather than generating them."""
+    return hasattr(model, "translate") and not hasattr(model, "generate")
+
+
+def task_tag(model) -> str:
+    """The Hub task of `model`: image-to-image, or (class-)conditional generation."""
+    if is_translation(model):
+        return TRANSLATION_TAG
+    return UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
+
 
 # Keys of `metrics` that describe how the numbers were measured, not numbers to report.
 _METRIC_CONTEXT = ("feature_extractor", "num_samples", "reference", "resize", "protocol")
@@ -42,8 +64,7 @@ def model_type_tag(model) -> str:
 
 def card_tags(model) -> list[str]:
     """`keras-gans`, `gan`, the model type and the kind of generation, without repeats."""
-    kind = UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
-    tags = ["keras-gans", "gan", model_type_tag(model), kind]
+    tags = ["keras-gans", "gan", model_type_tag(model), task_tag(model)]
     return list(dict.fromkeys(tags))
 
 
@@ -85,11 +106,12 @@ def training_settings(model, dataset=None, training_info=None) -> dict:
     settings["backend"] = keras.backend.backend()
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         settings["steps"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    if model.seed is not None:
+    if getattr(model, "seed", None) is not None:
         settings["seed"] = model.seed
-    settings["loss"] = getattr(model.gan_loss, "name", None) or type(model.gan_loss).__name__
-    settings["d_steps"] = model.d_steps
-    settings["label_smoothing"] = model.label_smoothing
+    if hasattr(model, "gan_loss"):
+        settings["loss"] = getattr(model.gan_loss, "name", None) or type(model.gan_loss).__name__
+        settings["d_steps"] = model.d_steps
+        settings["label_smoothing"] = model.label_smoothing
     for label, attribute in (
         ("generator_optimizer", "g_optimizer"),
         ("discriminator_optimizer", "d_optimizer"),
@@ -144,7 +166,7 @@ def _eval_results(model, metrics, dataset, model_name):
     """Numeric metrics as `model-index` entries (the Hub needs a dataset for those)."""
     from huggingface_hub import EvalResult
 
-    kind = UNCONDITIONAL_TAG if model.num_classes is None else CONDITIONAL_TAG
+    kind = task_tag(model)
     # How the numbers were measured, published beside each of them.
     protocol = {key: metrics[key] for key in _METRIC_CONTEXT if metrics.get(key) is not None}
     results = []
@@ -214,28 +236,40 @@ def make_model_card(
     eval_results = _eval_results(model, metrics, dataset, model_name) if dataset else []
     data = ModelCardData(
         library_name="keras",
-        pipeline_tag=UNCONDITIONAL_TAG,
+        pipeline_tag=TRANSLATION_TAG if is_translation(model) else UNCONDITIONAL_TAG,
         tags=card_tags(model),
         datasets=[dataset] if dataset else None,
         model_name=model_name if eval_results else None,
         eval_results=eval_results or None,
     )
-    height, width, channels = model.image_shape
-    conditional = model.num_classes is not None
-    what = f"{class_name} generating {height}x{width}x{channels} images"
-    if conditional:
-        what += f" of {model.num_classes} classes"
+    conditional = getattr(model, "num_classes", None) is not None
     trained = f", trained on **{dataset}**" if dataset else ""
+    if is_translation(model):
+        shapes = ", ".join(f"{key} {format_value(value)}" for key, value in _shapes(model))
+        summary = f"A keras-gans {class_name} translating images ({shapes}){trained}."
+    else:
+        height, width, channels = model.image_shape
+        what = f"{class_name} generating {height}x{width}x{channels} images"
+        if conditional:
+            what += f" of {model.num_classes} classes"
+        summary = (
+            f"A keras-gans {what}{trained}, from {model.latent_dim}-dimensional latent vectors."
+        )
     sections = [
         f"# {model_name}",
-        f"A keras-gans {what}{trained}, "
-        f"from {model.latent_dim}-dimensional latent vectors. It runs on JAX, TensorFlow "
-        "and PyTorch (Keras 3).",
+        f"{summary} It runs on JAX, TensorFlow and PyTorch (Keras 3).",
         f"![Samples]({grid_file})",
     ]
     if grid_caption:
         sections.append(f"*{grid_caption}*")
-    sections += ["## Usage", _usage(shown_repo, class_name, conditional)]
+    if not grid_file:
+        sections.remove("![Samples]()")
+    usage = (
+        _translation_usage(shown_repo, class_name, model.directions)
+        if is_translation(model)
+        else _usage(shown_repo, class_name, conditional)
+    )
+    sections += ["## Usage", usage]
     sections += ["## Model", _table(("", ""), _model_rows(model, include_optimizer))]
     settings = training_settings(model, dataset, training_info)
     sections += [
@@ -270,20 +304,37 @@ def make_model_card(
     return ModelCard(content)
 
 
+def _shapes(model):
+    return [(key, value) for key, value in model.get_config().items() if key.endswith("_shape")
+            or key in ("shape_a", "shape_b")]  # fmt: skip
+
+
 def _model_rows(model, include_optimizer):
-    rows = [
-        ("Class", f"`keras_gans.{type(model).__name__}`"),
-        ("Latent dimension", model.latent_dim),
-        ("Image shape", format_value(tuple(model.image_shape))),
-    ]
-    if model.num_classes is not None:
-        rows.append(("Classes", model.num_classes))
-    rows += [
-        ("Generator parameters", f"{model.generator.count_params():,}"),
-        ("Discriminator parameters", f"{model.discriminator.count_params():,}"),
-        ("Optimizer state included", format_value(bool(include_optimizer))),
-    ]
+    rows = [("Class", f"`keras_gans.{type(model).__name__}`")]
+    if is_translation(model):
+        rows += [(_setting_name(key), format_value(tuple(value))) for key, value in _shapes(model)]
+    else:
+        rows += [
+            ("Latent dimension", model.latent_dim),
+            ("Image shape", format_value(tuple(model.image_shape))),
+        ]
+        if model.num_classes is not None:
+            rows.append(("Classes", model.num_classes))
+    for name in _NETWORKS:
+        network = getattr(model, name, None)
+        if network is not None:
+            rows.append((f"{_setting_name(name)} parameters", f"{network.count_params():,}"))
+    rows.append(("Optimizer state included", format_value(bool(include_optimizer))))
     return rows
+
+
+def _translation_usage(repo_id, class_name, directions):
+    direction = f', direction="{directions[0]}"' if directions and directions[0] else ""
+    return (
+        "```python\nimport keras_gans\n\n"
+        f'model = keras_gans.from_pretrained("hf://{repo_id}")   # a {class_name}\n'
+        f"outputs = model.translate(images{direction})   # images in [-1, 1]\n```"
+    )
 
 
 def _usage(repo_id, class_name, conditional):

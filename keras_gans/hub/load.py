@@ -43,7 +43,8 @@ def _model_class(config, where, expected_class):
     registered = config.get("registered_name") or f"keras_gans>{name}"
     cls = keras.saving.get_registered_object(registered)
     known = registered.startswith("keras_gans>") and isinstance(cls, type)
-    if not (known and issubclass(cls, keras.Model) and hasattr(cls, "generate")):
+    usable = hasattr(cls, "generate") or hasattr(cls, "translate")
+    if not (known and issubclass(cls, keras.Model) and usable):
         raise ValueError(
             f"{where} holds a {name} saved with keras-gans {info.get('version', '?')}, a "
             f"class this installation (keras-gans {VERSION}) does not know "
@@ -264,7 +265,7 @@ def _load_file(path, expected_class, compile):
             f"{str(error).splitlines()[0] if str(error) else 'damaged'}). It may be truncated; "
             "re-save it, or resume the run that wrote it."
         ) from error
-    if not hasattr(model, "generate"):
+    if not (hasattr(model, "generate") or hasattr(model, "translate")):
         raise ValueError(f"{path!r} holds a {type(model).__name__}, not a keras-gans model.")
     if expected_class is not None and not isinstance(model, expected_class):
         raise ValueError(

@@ -23,6 +23,7 @@ def push_to_hub(
     metrics: dict | None = None,
     grid_seed: int = 0,
     revision: str | None = None,
+    examples=None,
 ):
     """Uploads a model, its config, a sample grid and a model card in one commit.
 
@@ -49,6 +50,7 @@ def push_to_hub(
             0.011, "feature_extractor": "fid_inception", "num_samples": 10000}`.
         grid_seed: seed of the sample grid.
         revision: the branch to commit to (default `main`); it must exist.
+        examples: source images for a translation model's sample grid.
 
     Returns:
         The `huggingface_hub.CommitInfo` of the commit (`.oid` is its sha, a
@@ -86,6 +88,7 @@ def push_to_hub(
             metrics=metrics,
             repo_id=repo_id,
             grid_seed=grid_seed,
+            examples=examples,
         )
         try:
             # One commit: a failed push leaves the repo as it was.

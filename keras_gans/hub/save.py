@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from keras_gans import images as image_utils
-from keras_gans.hub.card import make_model_card
+from keras_gans.hub.card import _shapes, is_translation, make_model_card
 from keras_gans.hub.repo import CARD_FILE, CONFIG_FILE, GRID_FILE, LIBRARY
 from keras_gans.utils import files
 from keras_gans.utils.version import VERSION
@@ -112,11 +112,15 @@ def _keras_gans_config(model, dataset, include_optimizer):
         "version": VERSION,
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
-        "latent_dim": model.latent_dim,
-        "image_shape": list(model.image_shape),
-        "num_classes": model.num_classes,
         "include_optimizer": bool(include_optimizer),
     }
+    if is_translation(model):
+        config["task"] = "image-to-image"
+        config.update({key: list(value) for key, value in _shapes(model)})
+    else:
+        config["latent_dim"] = model.latent_dim
+        config["image_shape"] = list(model.image_shape)
+        config["num_classes"] = model.num_classes
     if dataset:
         config["dataset"] = dataset
     return config
@@ -132,6 +136,7 @@ def save_pretrained(
     metrics: dict | None = None,
     repo_id: str | None = None,
     grid_seed: int = 0,
+    examples=None,
 ) -> str:
     """Writes the files of a keras-gans Hub repo into a local directory.
 
@@ -151,6 +156,8 @@ def save_pretrained(
             "feature_extractor": "fid_inception", "num_samples": 10000}`.
         repo_id: `owner/name` shown in the card's usage snippet.
         grid_seed: seed of the sample grid.
+        examples: source images for a translation model's grid (rows of source |
+            translation); without them its card has no grid.
 
     Returns:
         `directory`, as a string.
@@ -172,7 +179,8 @@ def save_pretrained(
             "to save. Call compile() (and fit()) first, or push without it."
         )
     directory = os.fspath(directory)
-    model._sync_training_state()
+    if getattr(model, "_jax_state", None):  # on JAX, the weights are still in fit's state
+        model.jax_state_sync()
     saved = model if include_optimizer else _copy_without_optimizer(model)
     os.makedirs(directory, exist_ok=True)
     keras.saving.save_model(saved, directory, zipped=False)
@@ -183,7 +191,17 @@ def save_pretrained(
     config["keras_gans"] = _keras_gans_config(model, dataset, include_optimizer)
     files.write_json(config_path, config)
 
-    image_utils.save_image(sample_grid(model, seed=grid_seed), os.path.join(directory, GRID_FILE))
+    if is_translation(model):
+        grid_file, caption = "", ""
+        if examples is not None:
+            grid = translation_grid(model, examples)
+            image_utils.save_image(grid, os.path.join(directory, GRID_FILE))
+            grid_file, caption = GRID_FILE, f"{len(grid_rows(examples))} examples: source | output."
+    else:
+        grid_file, caption = GRID_FILE, _grid_caption(model, grid_seed)
+        image_utils.save_image(
+            sample_grid(model, seed=grid_seed), os.path.join(directory, GRID_FILE)
+        )
     card = make_model_card(
         model,
         repo_id=repo_id,
@@ -191,11 +209,35 @@ def save_pretrained(
         training_info=training_info,
         metrics=metrics,
         include_optimizer=include_optimizer,
-        grid_file=GRID_FILE,
-        grid_caption=_grid_caption(model, grid_seed),
+        grid_file=grid_file,
+        grid_caption=caption,
     )
     card.save(os.path.join(directory, CARD_FILE))
     return directory
 
 
-# Pushing --------------------------------------------------------------------------
+def grid_rows(examples):
+    """At most 8 example images, as a float32 array."""
+    return np.asarray(examples, dtype="float32")[:8]
+
+
+def translation_grid(model, examples, direction=None):
+    """A uint8 grid with one row per example: the source, then its translation.
+
+    Args:
+        model: a Pix2Pix or CycleGAN.
+        examples: source images in [-1, 1] (the first 8 are used).
+        direction: for CycleGAN, `"a_to_b"` (default) or `"b_to_a"`.
+    """
+    sources = grid_rows(examples)
+    direction = direction or model.directions[0]
+    outputs = (
+        model.translate(sources, direction=direction) if direction else model.translate(sources)
+    )
+    channels = max(sources.shape[-1], outputs.shape[-1])
+    pairs = []
+    for source, output in zip(sources, outputs):
+        pairs += [
+            np.repeat(image, channels // image.shape[-1], axis=-1) for image in (source, output)
+        ]
+    return image_utils.make_grid(np.stack(pairs), cols=2)

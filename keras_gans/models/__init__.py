@@ -1,14 +1,18 @@
 """keras-gans models: each a `keras.Model` trained with `compile` and `fit`."""
 
+from keras_gans import hub
 from keras_gans.models.base import BaseGAN
 from keras_gans.models.conditional_gan import ConditionalGAN
+from keras_gans.models.cyclegan import CycleGAN
 from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.gan import GAN
+from keras_gans.models.pix2pix import Pix2Pix
 from keras_gans.models.r3gan import R3GAN
 from keras_gans.models.stylegan2 import StyleGAN2
 from keras_gans.models.wgan_gp import WGANGP
 
-__all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP", "StyleGAN2", "R3GAN"]
+__all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP", "Pix2Pix", "CycleGAN"]
+__all__ += ["StyleGAN2", "R3GAN"]
 
 
 def from_pretrained(name_or_path, **kwargs):
@@ -29,7 +33,7 @@ def from_pretrained(name_or_path, **kwargs):
     gan = keras_gans.from_pretrained("hf://me/dcgan-mnist")
     ```
     """
-    return BaseGAN.from_pretrained(name_or_path, **kwargs)
+    return hub.from_pretrained(name_or_path, **kwargs)
 
 
 __all__ += ["from_pretrained"]

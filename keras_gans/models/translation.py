@@ -1,0 +1,299 @@
+"""`TranslationModel`: what Pix2Pix and CycleGAN share.
+
+An image-to-image model holds several networks, one optimizer per group of
+them behind one `keras.optimizers.MultiOptimizer` (so Keras' trainers,
+`BackupAndRestore` and saving see one `model.optimizer` carrying every state),
+a `SeedGenerator` for the step's random draws, and `translate`. The step itself
+is `_gan_train_step` / `_gan_test_step` of the subclass, run by the backend's
+trainer in `keras_gans.trainers` (`_minimize` per optimizer group).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gans.models.sharing import HubMixin
+from keras_gans.trainers import GANTrainer
+
+_BACKEND = keras.backend.backend()
+
+
+class _OptimizerByGroup:
+    """Tells `MultiOptimizer` which optimizer owns a variable: by network group."""
+
+    def __init__(self, assignments):
+        self.assignments = [
+            ({id(v) for v in group.trainable_variables}, optimizer)
+            for group, optimizer in assignments
+        ]
+
+    def __call__(self, variable):
+        for variable_ids, optimizer in self.assignments:
+            if id(variable) in variable_ids:
+                return optimizer
+        raise ValueError(f"Variable {variable.path} belongs to no trained network of this model.")
+
+
+class NetworkGroup:
+    """Several networks trained together by one optimizer (CycleGAN's two generators)."""
+
+    def __init__(self, *networks):
+        self.networks = networks
+
+    @property
+    def trainable_variables(self):
+        return [v for network in self.networks for v in network.trainable_variables]
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """CycleGAN's schedule: constant for `constant_steps`, then linear to 0 over `decay_steps`.
+
+    Args:
+        initial_learning_rate: the rate of the constant phase.
+        constant_steps: optimizer steps at the full rate (100 epochs in the paper).
+        decay_steps: steps of the linear decay to 0 (another 100 epochs).
+
+    Example:
+
+    ```python
+    steps = len(images_a) // batch_size
+    schedule = LinearDecay(2e-4, constant_steps=100 * steps, decay_steps=100 * steps)
+    cyclegan.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5))
+    ```
+    """
+
+    def __init__(self, initial_learning_rate, constant_steps, decay_steps):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.constant_steps = int(constant_steps)
+        self.decay_steps = max(int(decay_steps), 1)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        # lr = lr0 * (1 - max(0, step - constant) / decay), floored at 0
+        fraction = ops.maximum(step - self.constant_steps, 0.0) / self.decay_steps
+        return self.initial_learning_rate * ops.maximum(1.0 - fraction, 0.0)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "constant_steps": self.constant_steps,
+            "decay_steps": self.decay_steps,
+        }
+
+
+def check_shape(argument, shape):
+    """`shape` as a tuple of three positive ints, or a ValueError naming `argument`."""
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        shape = None
+    if shape is None or len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"`{argument}` must be (height, width, channels). Received: {shape!r}")
+    return shape
+
+
+def check_weight(argument, value):
+    if float(value) < 0:
+        raise ValueError(f"`{argument}` must be >= 0. Received: {value!r}")
+    return float(value)
+
+
+def check_step_images(images, shape, argument):
+    """Raises when a training batch does not have the model's image shape."""
+    if tuple(images.shape[1:]) != tuple(shape):
+        raise ValueError(
+            f"`{argument}` images must have shape (batch, {', '.join(map(str, shape))}) to "
+            f"match the model; received a batch of shape {tuple(images.shape)}."
+        )
+
+
+def unpack_pair(data):
+    """The two image batches of a training element: `((a, b),)`, `(a, b)` or `[a, b]`."""
+    if isinstance(data, (tuple, list)) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(
+            "Each training element must be a pair of image batches: `fit((sources, targets))` "
+            "for Pix2Pix, `fit((images_a, images_b))` for CycleGAN."
+        )
+    return data[0], data[1]
+
+
+class TranslationModel(GANTrainer, HubMixin, keras.Model):
+    """Base of the image-to-image models: optimizers, fit checks, `translate`, saving.
+
+    Subclasses define `_optimizer_groups()` (name -> trained network group),
+    `_translator(direction)`, `_source_shape(direction)`, the metric list and
+    the two steps.
+    """
+
+    directions = (None,)
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+
+    # compile / fit ------------------------------------------------------------
+
+    def default_optimizer(self):
+        """Adam(2e-4, beta_1=0.5), the Pix2Pix and CycleGAN papers' setting."""
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+    def _compile(self, optimizers, steps_per_execution, jit_compile, run_eagerly):
+        """Builds the MultiOptimizer from `{argument: optimizer or None}` and compiles."""
+        groups = self._optimizer_groups()
+        resolved = {}
+        for argument, optimizer in optimizers.items():
+            optimizer = keras.optimizers.get(optimizer or self.default_optimizer())
+            if any(optimizer is other for other in resolved.values()):
+                raise ValueError(
+                    f"`{argument}` is the same instance as another optimizer: each network "
+                    "group needs its own optimizer, which keeps its own slots."
+                )
+            resolved[argument] = optimizer
+        if run_eagerly and _BACKEND == "jax":
+            raise ValueError(
+                "`run_eagerly=True` is not supported on the JAX backend: the step is a pure "
+                "function and always runs jit-compiled."
+            )
+        for argument, optimizer in resolved.items():
+            setattr(self, argument, optimizer)
+        multi = keras.optimizers.MultiOptimizer(
+            _OptimizerByGroup([(groups[name], resolved[name]) for name in groups]),
+            name="translation_optimizer",
+        )
+        super().compile(
+            optimizer=multi,
+            steps_per_execution=steps_per_execution,
+            jit_compile=(_BACKEND == "jax") if jit_compile == "auto" else jit_compile,
+            run_eagerly=run_eagerly,
+        )
+        self.optimizer.build(self.trainable_variables)
+        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
+            **resolved,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+        )
+
+    def get_compile_config(self):
+        if self.compiled and hasattr(self, "_compile_config"):
+            return self._compile_config.serialize()
+        return {}
+
+    def compile_from_config(self, config):
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def _check_fit_arguments(self, batch_size, kwargs):
+        self._assert_compile_called("fit")
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
+        if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
+            raise ValueError(f"{type(self).__name__} takes no `sample_weight` or `class_weight`.")
+
+    def _fit(self, x, y, batch_size, kwargs):
+        try:
+            return keras.Model.fit(self, x, y, batch_size=batch_size, **kwargs)
+        except BaseException:
+            # Keras' JAX trainer moves the weights into `_jax_state` during fit; a
+            # failure must hand them back, or the trained model would be lost.
+            if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+                self.jax_state_sync()
+                self._jax_state = None
+            raise
+
+    # translate ------------------------------------------------------------------
+
+    def translate(self, images, direction=None, batch_size=32):
+        """Translates a batch of images with the trained generator (inference mode).
+
+        Args:
+            images: array `(N, height, width, channels)` in [-1, 1], shaped like
+                the model's sources for `direction`.
+            direction: which generator; see the subclass.
+            batch_size: images per generator call.
+
+        Returns:
+            float32 NumPy array of the translations, in [-1, 1].
+        """
+        if direction not in self.directions:
+            raise ValueError(
+                f"`direction` must be one of {self.directions}. Received: {direction!r}"
+            )
+        images = np.asarray(
+            ops.convert_to_numpy(images) if not isinstance(images, np.ndarray) else images
+        )
+        expected = self._source_shape(direction)
+        if images.ndim == 3 and tuple(images.shape) == expected:
+            images = images[None]
+        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(
+                f"`images` must have shape (N, {', '.join(map(str, expected))}); "
+                f"received {images.shape}."
+            )
+        images = images.astype("float32")
+        if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+            self.jax_state_sync()
+        network = self._translator(direction)
+        if not len(images):
+            return np.zeros((0, *network.output.shape[1:]), "float32")
+        batch_size = min(int(batch_size), len(images))
+        batches = []
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            if _BACKEND == "jax":
+                # One jitted forward of a fixed shape (the last batch padded): op-by-op
+                # eager JAX would compile every layer separately, for every batch shape.
+                padded = np.pad(batch, [(0, batch_size - len(batch))] + [(0, 0)] * 3)
+                batches.append(np.asarray(network.predict_on_batch(padded))[: len(batch)])
+            else:
+                batches.append(ops.convert_to_numpy(network(batch, training=False)))
+        return np.concatenate(batches).astype("float32")
+
+    def _update_metrics(self, values):
+        for tracker in self.metrics:
+            tracker.update_state(values[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    # Serialization --------------------------------------------------------------
+
+    def _seed_states(self):
+        return [v for v in self.non_trainable_variables if v.path.endswith("seed_generator_state")]
+
+    def save_own_variables(self, store):
+        """Also saves every `SeedGenerator` state, so a resumed run draws the same noise."""
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_states()):
+            store[f"seed_state_{i}"] = state
+
+    def load_own_variables(self, store):
+        seed_keys = {key for key in store.keys() if key.startswith("seed_state_")}
+        super().load_own_variables({k: store[k] for k in store.keys() if k not in seed_keys})
+        states = self._seed_states()
+        if len(seed_keys) == len(states):
+            for i, state in enumerate(states):
+                state.assign(store[f"seed_state_{i}"])
+
+    def _base_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "seed": self.seed,
+        }
+
+    network_arguments = ()
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls.network_arguments:
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

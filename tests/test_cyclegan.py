@@ -1,0 +1,139 @@
+"""CycleGAN: unpaired translation through compile/fit, the image pool, saving and portability."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gans
+from keras_gans.objective import translation as objective
+from tests.test_pix2pix import check_portable, numpy_variables
+
+TINY = dict(
+    shape_a=(16, 16, 3), width=4, num_blocks=1, pool_size=4, num_discriminator_layers=2, seed=1
+)
+
+
+def domains(num_a=8, num_b=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.uniform(-1, 1, (num_a, 16, 16, 3)).astype("float32"),
+        rng.uniform(-1, 1, (num_b, 16, 16, 3)).astype("float32"),
+    )
+
+
+def test_fit_unpaired_save_load_translate_on_every_backend(tmp_path):
+    model = keras_gans.CycleGAN(**TINY)
+    model.compile()
+    # 8 images of A, 4 of B: an epoch is 8 / 4 = 2 steps, B is cycled.
+    history = model.fit(domains(), batch_size=4, epochs=2, verbose=0)
+    names = {"loss", "g_loss", "d_a_loss", "d_b_loss", "g_adversarial", "cycle", "identity"}
+    assert set(history.history) == names
+    assert all(np.isfinite(v).all() and len(v) == 2 for v in history.history.values())
+    for optimizer in (model.g_optimizer, model.d_a_optimizer, model.d_b_optimizer):
+        assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 4
+    # the pools are full (4 steps x 4 fakes > 4 slots) of generated images
+    assert int(keras.ops.convert_to_numpy(model.pool_a_count)) == 4
+    assert np.abs(keras.ops.convert_to_numpy(model.pool_b)).min(axis=(1, 2, 3)).max() > 0
+
+    images_a, images_b = domains(3, 3, seed=1)
+    to_b = model.translate(images_a, direction="a_to_b")
+    to_a = model.translate(images_b, direction="b_to_a")
+    assert to_b.shape == to_a.shape == (3, 16, 16, 3)
+    assert -1.0 <= min(to_a.min(), to_b.min()) and max(to_a.max(), to_b.max()) <= 1.0
+
+    path = tmp_path / "cyclegan.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is keras_gans.CycleGAN
+    assert json.dumps(loaded.get_config()) == json.dumps(model.get_config())
+    np.testing.assert_allclose(loaded.translate(images_b, "b_to_a"), to_a, atol=1e-6)
+    # every optimizer's state and both pools are saved
+    for got, want in zip(
+        numpy_variables(loaded.optimizer.variables + loaded.non_trainable_variables),
+        numpy_variables(model.optimizer.variables + model.non_trainable_variables),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, want, atol=1e-7)
+
+
+def test_image_pool_fills_then_swaps_half():
+    pool = keras.Variable(np.zeros((3, 1, 1, 1), "float32"), trainable=False)
+    count = keras.Variable(0, dtype="int32", trainable=False)
+    seed = keras.random.SeedGenerator(0)
+
+    def query(values):
+        images = np.array(values, "float32").reshape(-1, 1, 1, 1)
+        return keras.ops.convert_to_numpy(objective.query_pool(pool, count, images, seed)).ravel()
+
+    # while filling, every image is stored and returned as it is
+    np.testing.assert_array_equal(query([1, 2]), [1, 2])
+    np.testing.assert_array_equal(query([3]), [3])  # the last free slot
+    assert int(keras.ops.convert_to_numpy(count)) == 3
+    seen, swapped = {1.0, 2.0, 3.0}, 0
+    for step in range(20):
+        new = [10.0 + 2 * step, 11.0 + 2 * step]
+        returned = query(new)
+        # each image is returned itself or swapped for an older one
+        assert all(r in new or r in seen for r in returned)
+        swapped += sum(r not in new for r in returned)
+        seen.update(new)
+        assert set(keras.ops.convert_to_numpy(pool).ravel()) <= seen
+    assert 8 <= swapped <= 32  # about half of 40
+
+
+def test_bad_domains_and_shapes_are_named():
+    model = keras_gans.CycleGAN(**TINY)
+    model.compile()
+    images_a, images_b = domains()
+    with pytest.raises(ValueError, match="`images_b` is empty"):
+        model.fit((images_a, images_b[:0]), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`images_a` images are \(16, 16, 1\)"):
+        model.fit((images_a[..., :1], images_b), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="`direction` must be one of"):
+        model.translate(images_a, direction="a_to_c")
+    with pytest.raises(ValueError, match="identity_weight=0"):
+        keras_gans.CycleGAN((16, 16, 1), (16, 16, 3))
+    grey_to_colour = keras_gans.CycleGAN((16, 16, 1), (16, 16, 3), identity_weight=0, width=4)
+    assert grey_to_colour.translate(images_a[:2, ..., :1]).shape == (2, 16, 16, 3)
+
+
+def test_saved_models_translate_identically_on_the_other_backends(tmp_path):
+    cases = []
+    rng = np.random.default_rng(2)
+    for model, direction in (
+        (keras_gans.Pix2Pix((16, 16, 1), (16, 16, 3), width=4, num_discriminator_layers=2), None),
+        (keras_gans.CycleGAN(**TINY), "b_to_a"),
+    ):
+        path = tmp_path / f"{type(model).__name__}.keras"
+        model.save(path)
+        shape = model.source_shape if direction is None else model.shape_b
+        images = rng.uniform(-1, 1, (3, *shape)).astype("float32")
+        kwargs = {} if direction is None else {"direction": direction}
+        cases.append((path, images, model.translate(images, **kwargs), direction))
+    check_portable(cases, tmp_path)
+
+
+def test_hub_round_trip_with_an_image_to_image_card(hub, hub_repo_id):
+    from huggingface_hub import ModelCard
+
+    from tests.hub_fixtures import HUB_TOKEN
+
+    model = keras_gans.CycleGAN(**TINY)
+    model.compile()
+    images_a, images_b = domains()
+    model.fit((images_a, images_b), batch_size=4, epochs=1, verbose=0)
+    info = model.push_to_hub(hub_repo_id, token=HUB_TOKEN, examples=images_a[:3])
+    loaded = keras_gans.from_pretrained(hub_repo_id, revision=info.oid)
+    assert isinstance(loaded, keras_gans.CycleGAN)
+    for direction, images in (("a_to_b", images_a), ("b_to_a", images_b)):
+        np.testing.assert_allclose(
+            loaded.translate(images, direction=direction),
+            model.translate(images, direction=direction),
+            atol=1e-5,
+        )
+    card = ModelCard.load(hub_repo_id, token=HUB_TOKEN)
+    assert card.data.pipeline_tag == "image-to-image" and "image-to-image" in card.data.tags
+    assert "model.translate(images" in card.text and "samples.png" in card.text
+    assert keras_gans.CycleGAN.from_pretrained(hub_repo_id).shape_a == model.shape_a
