@@ -15,6 +15,7 @@ MAX_LINES = 500
 
 # Bottom to top; a module may import from its own layer and any layer before it.
 LAYERS = [
+    ("utilities", ["keras_gans.utils", "keras_gans.recipes", "keras_gans.distribute"]),
     (
         "data, images, metrics",
         [
@@ -23,6 +24,7 @@ LAYERS = [
             "keras_gans.data_pairs",
             "keras_gans.images",
             "keras_gans.metrics",
+            "keras_gans.streaming",
         ],
     ),
     ("networks", ["keras_gans.networks"]),

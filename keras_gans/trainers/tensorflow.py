@@ -26,7 +26,15 @@ class TensorFlowGANTrainer(BaseGANTrainer):
         return tape.gradient(total, inputs)
 
     def train_step(self, data):
-        return self._gan_train_step(data)
+        return _per_replica_logs(self._gan_train_step(data))
 
     def test_step(self, data):
-        return self._gan_test_step(data)
+        return _per_replica_logs(self._gan_test_step(data))
+
+
+def _per_replica_logs(logs):
+    # Keras reduces multi-worker logs with strategy.reduce("MEAN", value, axis=0), which
+    # needs an axis: give each scalar one.
+    if tf.distribute.get_strategy().extended._in_multi_worker_mode():
+        return {key: tf.reshape(value, (1,)) for key, value in logs.items()}
+    return logs

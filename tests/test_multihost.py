@@ -1,0 +1,204 @@
+"""Training over several processes on 127.0.0.1: JAX multi-process and TF multi-worker.
+
+Every process is a fresh interpreter with a timeout; they find each other through a
+free local port. The process set-up itself (`keras_gans.distribute.resolve`) is
+checked without starting anything.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from keras_gans import distribute
+from tests import helpers
+from tests.test_streaming import write_folder
+
+TIMEOUT = 150
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_processes(commands, timeout=TIMEOUT):
+    """Runs `[(code, env)]` side by side; returns each stdout's last line as JSON."""
+    jax_cache = os.path.join(tempfile.gettempdir(), "keras_gans_jax_cache")
+    base = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_COMPILATION_CACHE_DIR": jax_cache}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**base, **env},
+            cwd=helpers.REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code, env in commands
+    ]
+    outputs = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                raise AssertionError(f"a process failed:\n{stderr[-4000:]}")
+            outputs.append(json.loads(stdout.splitlines()[-1]))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return outputs
+
+
+def test_process_setup_from_arguments_and_launcher_variables():
+    setup = distribute.resolve(2, 1, "10.0.0.1:1234", environ={})
+    assert (setup.num_processes, setup.process_id, setup.coordinator) == (2, 1, "10.0.0.1:1234")
+    assert not setup.is_chief and setup.source == "arguments"
+    slurm = {"SLURM_NTASKS": "4", "SLURM_PROCID": "0", "SLURM_JOB_NODELIST": "gpu[03-06]"}
+    setup = distribute.resolve(environ=slurm)
+    assert (setup.num_processes, setup.coordinator, setup.is_chief) == (4, "gpu03:12355", True)
+    kubernetes = {"WORLD_SIZE": "2", "JOB_COMPLETION_INDEX": "1", "MASTER_ADDR": "gan-0.gan"}
+    assert distribute.resolve(environ=kubernetes).process_id == 1
+    keras_env = {
+        "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+        "KERAS_DISTRIBUTION_PROCESS_ID": "1",
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES": "10.0.0.1:1234,10.0.0.2:1234",
+    }
+    assert distribute.resolve(environ=keras_env).coordinator == "10.0.0.1:1234"
+    assert distribute.resolve(environ={}).num_processes == 1
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        distribute.resolve(2, 0, environ={})
+    with pytest.raises(ValueError, match="process id"):
+        distribute.resolve(2, 2, "h:1", environ={})
+    assert distribute.first_slurm_host("node7,node8") == "node7"
+    config = json.loads(distribute.tf_config(["127.0.0.1:1", "127.0.0.1:2"], 1))
+    assert config["task"] == {"type": "worker", "index": 1}
+    assert distribute._tf_config_chief(distribute.tf_config(["a:1", "b:1"], 0))
+
+
+JAX_PROCESS = """
+import json, os, sys, tempfile
+import numpy as np, keras
+from keras_gans import distribute
+from keras_gans.streaming import ImageFolderStream
+processes, index, port = {processes}, {index}, {port}
+distribute.initialize(processes, index, f"127.0.0.1:{{port}}" if processes > 1 else None)
+keras.distribution.set_distribution(distribute.data_parallel())
+import keras_gans
+results = {{"devices": len(keras.distribution.list_devices())}}
+out = os.path.join({out!r}, str(index))
+for name, kwargs, folder in {models}:
+    keras.utils.set_random_seed(0)
+    gan = getattr(keras_gans, name)(**kwargs)
+    gan.compile()
+    # Each process decodes only its slice of every global batch of 32 images.
+    stream = ImageFolderStream(folder, batch_size=32, image_size=8, seed=0,
+                               num_shards=processes, shard_index=index)
+    history = gan.fit(stream, epochs=2, shuffle=False, verbose=0,
+                      callbacks=[stream.epoch_setter()])
+    if distribute.is_chief():
+        os.makedirs(out, exist_ok=True)
+        with distribute.process_local():
+            gan.save(os.path.join(out, name + ".keras"))
+    results[name] = {{
+        "history": history.history,
+        "weights": [float(np.abs(np.array(w)).sum()) for w in gan.weights],
+    }}
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.skipif(helpers.BACKEND != "jax", reason="jax.distributed runs on the JAX backend")
+def test_jax_two_processes_of_two_devices_match_one_process_of_four(tmp_path):
+    plain = str(write_folder(tmp_path / "plain", 64, size=(8, 8)))
+    labelled = str(write_folder(tmp_path / "labelled", 64, size=(8, 8), classes=3))
+    models = [
+        ("DCGAN", helpers.TINY["DCGAN"], plain),
+        ("ConditionalGAN", helpers.TINY["ConditionalGAN"], labelled),
+    ]
+    port, out = free_port(), str(tmp_path / "out")
+
+    def command(processes, index, devices):
+        code = JAX_PROCESS.format(
+            processes=processes, index=index, port=port, out=out, models=repr(models)
+        )
+        flags = f"--xla_force_host_platform_device_count={devices}"
+        return code, {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+
+    one, first, second = run_processes([command(1, 0, 4), command(2, 0, 2), command(2, 1, 2)])
+    assert one["devices"] == first["devices"] == second["devices"] == 4
+    for name, _, _ in models:
+        for key, values in one[name]["history"].items():
+            for run in (first, second):
+                assert run[name]["history"][key] == pytest.approx(values, rel=1e-4, abs=1e-5), (
+                    name,
+                    key,
+                )
+        for run in (first, second):
+            assert run[name]["weights"] == pytest.approx(one[name]["weights"], rel=1e-4, abs=1e-5)
+    # Only process 0 writes files.
+    assert sorted(os.listdir(os.path.join(out, "0"))) == ["ConditionalGAN.keras", "DCGAN.keras"]
+    assert not os.path.exists(os.path.join(out, "1"))
+
+
+TF_WORKER = """
+import json, os
+os.environ["TF_CONFIG"] = {tf_config!r}
+import numpy as np, tensorflow as tf
+strategy = tf.distribute.MultiWorkerMirroredStrategy()
+import keras, keras_gans
+from keras_gans import distribute
+
+def build():
+    keras.utils.set_random_seed(0)
+    # The generator ignores its noise (zero kernel), so every replica's fake
+    # images are the same and one step's discriminator update is exactly known.
+    generator = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(16, kernel_initializer="zeros", bias_initializer="random_normal"),
+        keras.layers.Reshape((4, 4, 1)),
+    ])
+    discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    model = keras_gans.GAN(generator=generator, discriminator=discriminator, latent_dim=4)
+    model.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
+    return model
+
+x = np.random.default_rng(0).uniform(-1, 1, (8, 4, 4, 1)).astype("float32")
+single = build()
+single.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+with strategy.scope():
+    workers = build()
+# Every worker feeds the same 16 images (x twice) as the global batch: each replica
+# gets 8 of them, which are x, so the averaged update must equal the single one.
+options = tf.data.Options()
+options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+data = tf.data.Dataset.from_tensor_slices(np.concatenate([x, x])).batch(16).with_options(options)
+history = workers.fit(data, epochs=1, verbose=0)
+same_update = max(float(np.abs(np.array(a) - np.array(b)).max())
+                  for a, b in zip(single.discriminator.weights, workers.discriminator.weights))
+print(json.dumps({{"same_update": same_update, "replicas": strategy.num_replicas_in_sync,
+                   "chief": distribute.is_chief(), "d_loss": history.history["d_loss"]}}))
+"""
+
+
+@pytest.mark.skipif(helpers.BACKEND != "tensorflow", reason="tf.distribute runs on TensorFlow")
+def test_tf_two_workers_average_like_one():
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
+    env = {"KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": ""}
+    commands = [
+        (TF_WORKER.format(tf_config=distribute.tf_config(addresses, index)), env)
+        for index in range(2)
+    ]
+    results = run_processes(commands)
+    assert [r["replicas"] for r in results] == [2, 2]
+    assert [r["chief"] for r in results] == [True, False]
+    assert all(r["same_update"] < 1e-6 for r in results), results
+    assert results[0]["d_loss"] == results[1]["d_loss"] and results[0]["d_loss"][0] > 0
