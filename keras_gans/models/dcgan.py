@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from keras_gans.models.gan import GAN
-from keras_gans.networks.dcgan import dcgan_discriminator, dcgan_generator
+from keras_gans.networks.dcgan import CHANNEL_MAX, dcgan_discriminator, dcgan_generator
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -18,6 +18,8 @@ class DCGAN(GAN):
             use 8-16 for quick experiments).
         dropout: dropout rate in the discriminator.
         spectral_norm: spectral normalization of the discriminator's layers.
+        channel_max: no layer has more channels than this (1,024 keeps the 28-64
+            pixel networks at width 64 as in the paper and caps larger ones).
         generator, discriminator: optional networks replacing the defaults.
         **kwargs: `loss`, `d_steps`, `label_smoothing`, `seed`; see `BaseGAN`.
 
@@ -32,23 +34,37 @@ class DCGAN(GAN):
     """
 
     def __init__(
-        self, latent_dim=100, image_shape=None, width=64, dropout=0.3, spectral_norm=False, **kwargs
+        self,
+        latent_dim=100,
+        image_shape=None,
+        width=64,
+        dropout=0.3,
+        spectral_norm=False,
+        channel_max=CHANNEL_MAX,
+        **kwargs,
     ):
         if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
             raise ValueError(f"`width` must be a positive integer. Received: {width!r}")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: {dropout!r}")
         self.width = int(width)
+        self.channel_max = int(channel_max)
         self.dropout = float(dropout)
         self.spectral_norm = bool(spectral_norm)
         super().__init__(latent_dim=latent_dim, image_shape=image_shape, **kwargs)
 
     def build_generator(self, latent_dim, image_shape):
-        return dcgan_generator(latent_dim, image_shape, width=self.width)
+        return dcgan_generator(
+            latent_dim, image_shape, width=self.width, channel_max=self.channel_max
+        )
 
     def build_discriminator(self, image_shape):
         return dcgan_discriminator(
-            image_shape, width=self.width, dropout=self.dropout, spectral_norm=self.spectral_norm
+            image_shape,
+            width=self.width,
+            dropout=self.dropout,
+            spectral_norm=self.spectral_norm,
+            channel_max=self.channel_max,
         )
 
     def get_config(self):
@@ -57,4 +73,5 @@ class DCGAN(GAN):
             "width": self.width,
             "dropout": self.dropout,
             "spectral_norm": self.spectral_norm,
+            "channel_max": self.channel_max,
         }

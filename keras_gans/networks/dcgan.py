@@ -27,7 +27,12 @@ def upsampling_plan(size):
     return size, doublings
 
 
-def dcgan_generator(latent_dim, image_shape, width=64, kernel_size=5):
+# Channel cap: large images would otherwise start at width * 2**doublings channels (4,096
+# at 256x256). 1,024 keeps the 28/32/64-pixel networks at width 64 exactly as DCGAN's.
+CHANNEL_MAX = 1024
+
+
+def dcgan_generator(latent_dim, image_shape, width=64, kernel_size=5, channel_max=CHANNEL_MAX):
     """DCGAN generator, shaped like the TensorFlow DCGAN tutorial at 28x28.
 
     latent -> Dense to `(s, s, width * 2**k)` -> a stride-1 transposed conv ->
@@ -40,6 +45,7 @@ def dcgan_generator(latent_dim, image_shape, width=64, kernel_size=5):
             the same upsampling plan (square images are the usual case).
         width: channels of the last hidden layer; the others double from it.
         kernel_size: transposed-convolution kernel size.
+        channel_max: no layer has more channels than this.
     """
     height, image_width, channels = image_shape
     start_h, doublings = upsampling_plan(height)
@@ -50,29 +56,33 @@ def dcgan_generator(latent_dim, image_shape, width=64, kernel_size=5):
             "number of 2x upsamplings (e.g. 28x28, 32x32, 64x64)."
         )
     latent = keras.Input((latent_dim,), name="latent")
-    x = generator_trunk(latent, start_h, start_w, doublings, channels, width, kernel_size)
+    x = generator_trunk(
+        latent, start_h, start_w, doublings, channels, width, kernel_size, channel_max
+    )
     return keras.Model(latent, x, name="generator")
 
 
-def generator_trunk(x, start_h, start_w, doublings, channels, width, kernel_size):
+def generator_trunk(
+    x, start_h, start_w, doublings, channels, width, kernel_size, channel_max=CHANNEL_MAX
+):
     """The DCGAN generator body from a flat input to tanh images.
 
     Dense to `(start_h, start_w, width * 2**doublings)`, a stride-1 transposed
     conv, then `doublings` stride-2 transposed convs halving the channels.
     """
-    top = width * 2 ** max(doublings, 1)
+    top = min(width * 2 ** max(doublings, 1), channel_max)
     x = layers.Dense(start_h * start_w * top, use_bias=False, name="project")(x)
     x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((start_h, start_w, top))(x)
-    filters = top // 2
+    filters = min(width * 2 ** max(doublings, 1) // 2, channel_max)
     x = layers.Conv2DTranspose(
         filters, kernel_size, padding="same", use_bias=False, name="deconv_0"
     )(x)
     x = layers.BatchNormalization(name="deconv_0_bn")(x)
     x = layers.LeakyReLU(0.2)(x)
     for i in range(1, doublings):
-        filters //= 2
+        filters = min(width * 2 ** (doublings - 1 - i), channel_max)
         x = layers.Conv2DTranspose(
             filters,
             kernel_size,
@@ -93,7 +103,9 @@ def generator_trunk(x, start_h, start_w, doublings, channels, width, kernel_size
     )(x)
 
 
-def dcgan_discriminator(image_shape, width=64, kernel_size=5, dropout=0.3, spectral_norm=False):
+def dcgan_discriminator(
+    image_shape, width=64, kernel_size=5, dropout=0.3, spectral_norm=False, channel_max=CHANNEL_MAX
+):
     """DCGAN discriminator: stride-2 convs with LeakyReLU and Dropout -> one logit.
 
     Args:
@@ -104,10 +116,11 @@ def dcgan_discriminator(image_shape, width=64, kernel_size=5, dropout=0.3, spect
             critics want).
         spectral_norm: wrap every convolution and the output layer in
             `keras.layers.SpectralNormalization` (Miyato et al., 2018).
+        channel_max: no convolution has more filters than this.
     """
     images = keras.Input(image_shape, name="images")
     features = discriminator_features(
-        images, image_shape, width, kernel_size, dropout, spectral_norm
+        images, image_shape, width, kernel_size, dropout, spectral_norm, channel_max
     )
     logits = maybe_spectral_norm(layers.Dense(1, name="logit"), spectral_norm)(features)
     return keras.Model(images, logits, name="discriminator")
@@ -118,12 +131,16 @@ def maybe_spectral_norm(layer, spectral_norm):
     return layers.SpectralNormalization(layer) if spectral_norm else layer
 
 
-def discriminator_features(x, image_shape, width, kernel_size, dropout, spectral_norm=False):
+def discriminator_features(
+    x, image_shape, width, kernel_size, dropout, spectral_norm=False, channel_max=CHANNEL_MAX
+):
     """The DCGAN discriminator body up to the flattened features."""
     _, doublings = upsampling_plan(image_shape[0])
     filters = width
     for i in range(max(doublings, 1)):
-        conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv_{i}")
+        conv = layers.Conv2D(
+            min(filters, channel_max), kernel_size, strides=2, padding="same", name=f"conv_{i}"
+        )
         x = maybe_spectral_norm(conv, spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
