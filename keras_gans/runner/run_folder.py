@@ -144,8 +144,12 @@ def result_row(run: dict, command: str) -> dict:
         "epochs": run["epochs_done"],
         "wall_time_s": round(run["wall_time_s"]),
         "images_per_s": round(run["images_per_s"] or 0),
-        "fd_digits": metrics.get("fd_digits", ""),
-        "kd_digits": metrics.get("kd_digits", ""),
+        "fd_digits": _rounded(metrics.get("fd_digits"), 2),
+        "kd_digits": _rounded(metrics.get("kd_digits"), 4),
         "protocol": protocol,
         "command": command,
     }
+
+
+def _rounded(value, digits):
+    return "" if value is None else round(float(value), digits)
