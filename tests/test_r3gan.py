@@ -66,13 +66,16 @@ class TestR3GAN(GANTestCase):
 
 @pytest.mark.slow
 def test_r3gan_samples_approach_real_digits(digits):
-    images = np.pad(digits[0], ((0, 0), (4, 4), (4, 4), (0, 0)), constant_values=-1.0)
+    images = digits[0]
+    # One group: TensorFlow's CPU grouped convolutions are ~9x slower (the fit tests above
+    # cover cardinality 2).
     gan = keras_gans.R3GAN(
-        image_shape=(16, 16, 1), latent_dim=32, width=32, cardinality=4, blocks=1, gamma=0.1,
+        image_shape=(8, 8, 1), latent_dim=16, width=16, cardinality=1, blocks=1, gamma=0.1,
         seed=0,
     )  # fmt: skip
     gan.compile()
     untrained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
-    gan.fit(images, batch_size=32, epochs=10, verbose=0)
+    gan.fit(images, batch_size=64, epochs=6, verbose=0)
     trained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
-    assert trained < 0.5 * untrained, (untrained, trained)
+    # Measured: untrained 45-51, after 6 epochs 17-21 (cardinality 2: 15-21).
+    assert trained < 0.6 * untrained, (untrained, trained)

@@ -170,13 +170,14 @@ class TestStyleGAN2(GANTestCase):
 
 @pytest.mark.slow
 def test_stylegan2_samples_approach_real_digits(digits):
-    images = np.pad(digits[0], ((0, 0), (4, 4), (4, 4), (0, 0)), constant_values=-1.0)
+    images = digits[0]
     gan = keras_gans.StyleGAN2(
-        image_shape=(16, 16, 1), latent_dim=32, mapping_layers=2, channel_base=256,
+        image_shape=(8, 8, 1), latent_dim=16, mapping_layers=2, channel_base=256,
         channel_max=32, r1_gamma=1.0, seed=0,
     )  # fmt: skip
     gan.compile()
     untrained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
-    gan.fit(images, batch_size=32, epochs=10, verbose=0)
+    gan.fit(images, batch_size=64, epochs=3, verbose=0)
     trained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
+    # Measured: untrained 38-51, after 3 epochs about 11 on JAX, TensorFlow and torch.
     assert trained < 0.5 * untrained, (untrained, trained)
