@@ -9,7 +9,7 @@ import keras
 import pytest
 
 from keras_gans import cli, recipes
-from keras_gans.metrics import digits_classifier
+from keras_gans.metrics import extractors
 from tests.test_datasets import write_images
 from tests.test_zoo import pixel_extractor
 
@@ -98,7 +98,9 @@ def test_finished_run_needs_resume_and_more_epochs(trained_run, capsys):
 
 @pytest.fixture
 def cheap_extractor(monkeypatch, tmp_path):
-    monkeypatch.setattr(digits_classifier, "feature_extractor", lambda name: pixel_extractor())
+    monkeypatch.setattr(
+        extractors, "get_feature_extractor", lambda name, *args, **kwargs: pixel_extractor()
+    )
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
 
 

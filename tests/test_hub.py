@@ -127,7 +127,7 @@ def test_model_card_metadata_and_body(hub, shared):
         "| Generator optimizer | Adam(learning_rate=0.0002, beta_1=0.5",
         "| FID | 12.5 |",
         "| KID | 0.0125 |",
-        "feature extractor: inception_v3, num samples: 512",
+        "feature extractor: fid_inception, num samples: 512",
     ):
         assert text in body
     # The client reads the same metadata back.

@@ -338,7 +338,11 @@ def test_inception_v3_features_shape():
 def test_registered_extractor_names(monkeypatch):
     from keras_gans.metrics import extractors
 
-    assert sorted(extractors.EXTRACTORS) == ["fid_inception", "inception_v3_imagenet"]
+    assert sorted(extractors.EXTRACTORS) == [
+        "fid_inception",
+        "inception_v3_imagenet",
+        "mnist5k_classifier",
+    ]
     with pytest.raises(ValueError, match="renamed") as error:
         get_feature_extractor("inception_v3")
     assert "'fid_inception'" in str(error.value)
