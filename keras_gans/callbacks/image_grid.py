@@ -206,10 +206,17 @@ class ImageGrid(keras.callbacks.Callback):
         return tf.summary.create_file_writer(os.path.join(os.fspath(log_dir), "images"))
 
     def _write_summary(self, grid, tag, step):
-        # The record tf.summary.image writes (TensorBoard's images plugin reads
-        # `[width, height, png]` strings), written with core TensorFlow alone:
-        # tf.summary.image itself needs the `tensorboard` package installed.
         import tensorflow as tf
+
+        try:  # tf.summary.image needs the `tensorboard` package (the tensorflow extra)
+            with self._writer.as_default():
+                tf.summary.image(tag, grid[None], step=int(step))
+            self._writer.flush()
+            return
+        except (ImportError, AttributeError):
+            pass
+        # Without tensorboard: the same record tf.summary.image writes (TensorBoard's images
+        # plugin reads `[width, height, png]` strings), written with core TensorFlow alone.
 
         png = io.BytesIO()
         to_pil(grid).save(png, format="PNG")

@@ -57,9 +57,19 @@ _QUIET_OPTIMIZER_KEYS = {"name", "ema_momentum", "ema_overwrite_frequency"}
 _SETTING_NAMES = {"batch_size": "Batch size", "d_steps": "D steps per G step"}
 
 
+# Names the community spells one way; others follow CamelCase -> kebab-case.
+_TYPE_TAGS = {
+    "StyleGAN2": "stylegan2",
+    "R3GAN": "r3gan",
+    "WGANGP": "wgan-gp",
+    "CycleGAN": "cyclegan",
+}
+
+
 def model_type_tag(model) -> str:
     """The class name as a Hub tag: `DCGAN` -> `dcgan`, `ConditionalGAN` -> `conditional-gan`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", type(model).__name__).lower()
+    name = type(model).__name__
+    return _TYPE_TAGS.get(name) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
 
 
 def card_tags(model) -> list[str]:
