@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_gans import data_checks
 from keras_gans.models.sampling import SamplingMixin
+from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
 from keras_gans.objective import augment as augmentation
 from keras_gans.objective import loss as objective
@@ -48,7 +49,7 @@ def _is_python_iterator(x):
     return hasattr(x, "__next__") and not type(x).__module__.startswith(("tensorflow", "torch"))
 
 
-class BaseGAN(GANTrainer, SamplingMixin, HubMixin, keras.Model):
+class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
     """A generator and a discriminator trained adversarially with `fit`.
 
     Subclasses choose default networks and how labels are fed; this class
@@ -421,23 +422,6 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, keras.Model):
             raise
 
     # Serialization --------------------------------------------------------------
-
-    def _seed_states(self):
-        return [v for v in self.non_trainable_variables if v.path.endswith("seed_generator_state")]
-
-    def save_own_variables(self, store):
-        """Also saves every `SeedGenerator` state, so a resumed run draws the same noise."""
-        super().save_own_variables(store)
-        for i, state in enumerate(self._seed_states()):
-            store[f"seed_state_{i}"] = state
-
-    def load_own_variables(self, store):
-        seed_keys = {key for key in store.keys() if key.startswith("seed_state_")}
-        super().load_own_variables({k: store[k] for k in store.keys() if k not in seed_keys})
-        states = self._seed_states()
-        if len(seed_keys) == len(states):
-            for i, state in enumerate(states):
-                state.assign(store[f"seed_state_{i}"])
 
     def get_config(self):
         return {

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
 from keras_gans.trainers import GANTrainer
 
@@ -120,7 +121,7 @@ def unpack_pair(data):
     return data[0], data[1]
 
 
-class TranslationModel(GANTrainer, HubMixin, keras.Model):
+class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
     """Base of the image-to-image models: optimizers, fit checks, `translate`, saving.
 
     Subclasses define `_optimizer_groups()` (name -> trained network group),
@@ -262,23 +263,6 @@ class TranslationModel(GANTrainer, HubMixin, keras.Model):
         return {tracker.name: tracker.result() for tracker in self.metrics}
 
     # Serialization --------------------------------------------------------------
-
-    def _seed_states(self):
-        return [v for v in self.non_trainable_variables if v.path.endswith("seed_generator_state")]
-
-    def save_own_variables(self, store):
-        """Also saves every `SeedGenerator` state, so a resumed run draws the same noise."""
-        super().save_own_variables(store)
-        for i, state in enumerate(self._seed_states()):
-            store[f"seed_state_{i}"] = state
-
-    def load_own_variables(self, store):
-        seed_keys = {key for key in store.keys() if key.startswith("seed_state_")}
-        super().load_own_variables({k: store[k] for k in store.keys() if k not in seed_keys})
-        states = self._seed_states()
-        if len(seed_keys) == len(states):
-            for i, state in enumerate(states):
-                state.assign(store[f"seed_state_{i}"])
 
     def _base_config(self):
         return {
