@@ -447,11 +447,13 @@ def _print_summary(run):
         f"Done: {run['epochs_done']} epochs in {run['wall_time_s']:.0f} s "
         f"({run['images_per_s'] or 0:.0f} images/s on {run['backend']}, {run['device']}).",
     ]
-    metrics = run.get("metrics") or {}
-    if "fid" in metrics:
+    metrics = card_metrics(run.get("metrics") or {})
+    context = ("feature_extractor", "num_samples", "reference")
+    values = [f"{k} {v:.4g}" for k, v in metrics.items() if k not in context]
+    if values and "feature_extractor" in metrics:
         lines.append(
-            f"FID {metrics['fid']:.2f}, KID {metrics['kid']:.4f} "
-            f"({metrics['feature_extractor']}, {metrics['num_samples']} samples)"
+            f"{', '.join(values)} ({metrics['feature_extractor']} features, "
+            f"{metrics['num_samples']} generated vs {metrics.get('reference', 'the data')})"
         )
     rows = [
         ("samples", files["grid"] or files["samples"]),
