@@ -60,9 +60,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     context = ("feature_extractor", "num_samples", "dataset", "reference", "reference_images")
-    values = ", ".join(
-        f"{key} {value:.5g}" for key, value in results.items() if key not in context
-    )
+    values = ", ".join(f"{key} {value:.5g}" for key, value in results.items() if key not in context)
     print(
         f"{args.source}: {values} ({results['feature_extractor']} features, "
         f"{results['num_samples']} generated vs {results['reference']})"
