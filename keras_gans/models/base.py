@@ -25,10 +25,16 @@ from keras_gans.trainers import GANTrainer
 _BACKEND = keras.backend.backend()
 
 
-class _OptimizerByNetwork:
-    """Tells `MultiOptimizer` which optimizer owns a variable: by network."""
+class OptimizerByNetwork:
+    """Tells `MultiOptimizer` which optimizer owns a variable: by network.
+
+    Args:
+        assignments: `(network, optimizer)` pairs; a network is anything with
+            `trainable_variables` (a `keras.Model`, or several trained together).
+    """
 
     def __init__(self, assignments):
+        self.names = [getattr(network, "name", "network") for network, _ in assignments]
         self.assignments = [
             ({id(v) for v in network.trainable_variables}, optimizer)
             for network, optimizer in assignments
@@ -39,8 +45,8 @@ class _OptimizerByNetwork:
             if id(variable) in variable_ids:
                 return optimizer
         raise ValueError(
-            f"Variable {variable.path} belongs to neither the generator nor the "
-            "discriminator; a GAN trains those two networks only."
+            f"Variable {variable.path} belongs to none of the trained networks "
+            f"({', '.join(self.names)}); only their variables are trained."
         )
 
 
@@ -308,7 +314,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         optimizer = keras.optimizers.MultiOptimizer(
-            _OptimizerByNetwork([(self.generator, g_optimizer), (self.discriminator, d_optimizer)]),
+            OptimizerByNetwork([(self.generator, g_optimizer), (self.discriminator, d_optimizer)]),
             name="gan_optimizer",
         )
         requested_jit_compile = jit_compile

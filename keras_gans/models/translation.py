@@ -12,27 +12,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans.models.base import OptimizerByNetwork
 from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
 from keras_gans.trainers import GANTrainer
 
 _BACKEND = keras.backend.backend()
-
-
-class _OptimizerByGroup:
-    """Tells `MultiOptimizer` which optimizer owns a variable: by network group."""
-
-    def __init__(self, assignments):
-        self.assignments = [
-            ({id(v) for v in group.trainable_variables}, optimizer)
-            for group, optimizer in assignments
-        ]
-
-    def __call__(self, variable):
-        for variable_ids, optimizer in self.assignments:
-            if id(variable) in variable_ids:
-                return optimizer
-        raise ValueError(f"Variable {variable.path} belongs to no trained network of this model.")
 
 
 class NetworkGroup:
@@ -162,7 +147,7 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
         for argument, optimizer in resolved.items():
             setattr(self, argument, optimizer)
         multi = keras.optimizers.MultiOptimizer(
-            _OptimizerByGroup([(groups[name], resolved[name]) for name in groups]),
+            OptimizerByNetwork([(groups[name], resolved[name]) for name in groups]),
             name="translation_optimizer",
         )
         super().compile(
