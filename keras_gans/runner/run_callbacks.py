@@ -155,3 +155,20 @@ class LearningRateScale(keras.callbacks.Callback):
             if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
                 raise ValueError("lr_scale cannot scale a learning-rate schedule.")
             optimizer.learning_rate = float(keras.ops.convert_to_numpy(rate)) * self.scale
+
+
+class RenameLogs(keras.callbacks.Callback):
+    """Renames epoch-log keys in place for the callbacks after it (`fid` -> `fd_digits`).
+
+    Args:
+        names: `{logged name: published name}`.
+    """
+
+    def __init__(self, names):
+        super().__init__()
+        self.names = dict(names)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for old, new in self.names.items():
+            if logs is not None and old in logs:
+                logs[new] = logs.pop(old)

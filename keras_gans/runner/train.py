@@ -35,6 +35,7 @@ from keras_gans.runner.run_callbacks import (
     DivergenceGuard,
     EpochTimer,
     LearningRateScale,
+    RenameLogs,
     SafeBackupAndRestore,
     weights_are_finite,
 )
@@ -284,11 +285,16 @@ def train(
     grids = gan_callbacks.ImageGrid(
         paths["samples"], num_images=64, class_names=images_data.class_names
     )
-    metric_keys = ("fid", "kid", "kid_std") if fid is not None else ()
-    run_callbacks = [batches.epoch_setter(), guard, timer, grids, *([fid] if fid else [])]
+    run_callbacks = [batches.epoch_setter(), guard, timer, grids]
+    metric_keys = ()
+    if fid is not None:
+        # Logged as fid/kid; published under the name of what measured them (fd_digits ...).
+        names = named_metrics(dict.fromkeys(("fid", "kid", "kid_std")), fid.extractor.name)
+        metric_keys = tuple(names.keys())
+        run_callbacks += [fid, RenameLogs(zip(("fid", "kid", "kid_std"), metric_keys))]
     run_callbacks += [
         gan_callbacks.Timelapse(paths["timelapse"], directory=paths["samples"]),
-        gan_callbacks.LossPlot(paths["losses"], every_n_epochs=5),
+        gan_callbacks.LossPlot(paths["losses"], every_n_epochs=5, extra_keys=metric_keys[:2]),
         CSVLogger(paths["metrics"], keys=metric_keys),
         *(callbacks or []),
         # Last, so that a crash between the callbacks never records an epoch
@@ -364,7 +370,9 @@ def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
     """Records what a finished run reached and writes its loss plot and model card."""
     history = run_folder.read_csv_history(paths["metrics"])
     if history:
-        gan_callbacks.plot_history(history, paths["losses"], title=recipe.name)
+        extra = [key for key in history if key.startswith(("fid", "kid", "fd_", "kd_"))]
+        extra = [key for key in extra if not key.endswith("_std")]
+        gan_callbacks.plot_history(history, paths["losses"], extra_keys=extra, title=recipe.name)
     run["status"] = "finished"
     run["epochs_done"] = recipe.epochs
     run["train_seconds"] = timer.seconds
