@@ -86,18 +86,26 @@ def test_a_kill_during_the_final_save_retrains_nothing(tmp_path, monkeypatch, un
 def test_kill_9_during_training_resumes_to_the_same_weights(tmp_path, uninterrupted):
     out = tmp_path / "run"
     argv = ["train", "gan.digits", "--out", str(out), "--epochs", "3", "--max-images", "128"]
-    argv += ["--batch-size", "32", "--no-eval"]
+    argv += ["--batch-size", "32", "--no-eval", "--backup-every", "3"]  # also mid-epoch
     code = "import sys; from keras_gans import cli; sys.exit(cli.main(sys.argv[1:]))"
+    # Steps of 0.2 s leave the kill a window mid-epoch (12 steps take ~1 s on JAX).
+    slowed = (
+        "import time; from keras_gans.runner import run_callbacks as c; "
+        "c.EpochTimer.on_train_batch_end = lambda self, batch, logs=None: time.sleep(0.2); "
+    )
     env = {**os.environ, "KERAS_BACKEND": BACKEND}
-    process = subprocess.Popen([sys.executable, "-c", code, *argv], env=env, cwd=helpers.REPO_ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", slowed + code, *argv], env=env, cwd=helpers.REPO_ROOT
+    )
     metadata = out / "backup" / "training_metadata.json"
     deadline = time.time() + 300
     while time.time() < deadline and process.poll() is None:
-        if metadata.exists() and '"epoch": 1' in metadata.read_text():
+        if _backup_position(metadata) == (1, 2):  # after step 6 of 12, mid-epoch
             break
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert not (out / "model.keras").exists()  # killed before the end
     # The same command again: the resumed run keeps --no-eval and ends where one run ends.
     result = subprocess.run(
         [sys.executable, "-c", code, "train", "--resume", str(out)],
@@ -110,12 +118,21 @@ def test_kill_9_during_training_resumes_to_the_same_weights(tmp_path, uninterrup
     assert result.returncode == 0, result.stderr[-3000:]
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "finished" and run["options"]["evaluate"] is False
+    assert run["options"]["backup_every"] == 3
     rows = (out / "metrics.csv").read_text().splitlines()
     header = rows[0].split(",")
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2"]
     assert all(len(row.split(",")) == len(header) for row in rows[1:])
     assert "fid" not in header
     _assert_same_weights(_weights(out / "model.keras"), uninterrupted)
+
+
+def _backup_position(path):
+    try:
+        metadata = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return metadata["epoch"], metadata.get("batches_done", 0)
 
 
 class PoisonAt(keras.callbacks.Callback):

@@ -14,12 +14,14 @@ gan.fit(
 ```
 """
 
+from keras_gans.callbacks.backup_and_restore import BackupAndRestore
 from keras_gans.callbacks.generator_ema import GeneratorEMA
 from keras_gans.callbacks.image_grid import ImageGrid
 from keras_gans.callbacks.loss_plot import LossPlot, plot_history
 from keras_gans.callbacks.timelapse import Timelapse, make_timelapse
 
 __all__ = [
+    "BackupAndRestore",
     "GeneratorEMA",
     "ImageGrid",
     "Timelapse",

@@ -64,6 +64,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="a loss above X counts as divergence and stops the run (default 1e6)",
     )
     parser.add_argument(
+        "--backup-every",
+        type=int,
+        metavar="STEPS",
+        help="back up every STEPS steps too, so a kill mid-epoch loses at most STEPS steps "
+        "(kept on resume; default: after each epoch)",
+    )
+    parser.add_argument(
         "--record",
         action="store_true",
         help="append the finished run's figures to the zoo's results.csv",
@@ -88,7 +95,7 @@ def train_command(args: argparse.Namespace) -> int:
     cli.main(["train", "gan.digits", "--epochs", "1", "--out", "runs/try"])
     ```
     """
-    for flag in ("image_size", "epochs", "batch_size", "max_images"):
+    for flag in ("image_size", "epochs", "batch_size", "max_images", "backup_every"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be a positive integer.")
@@ -122,11 +129,12 @@ def train_command(args: argparse.Namespace) -> int:
             evaluate=False if args.no_eval else None,
             lr_scale=args.lr_scale,
             max_loss=args.max_loss,
+            backup_every=args.backup_every,
         )
     except KeyboardInterrupt:
         print(
             f"\nInterrupted. Run the same command again (or `keras-gans train --resume "
-            f"{out}`) to carry on from the last finished epoch.",
+            f"{out}`) to carry on from the last backup.",
             file=sys.stderr,
         )
         return 130

@@ -10,6 +10,8 @@ import time
 import keras
 import numpy as np
 
+from keras_gans.callbacks.backup_and_restore import BackupAndRestore
+
 
 class CSVLogger(keras.callbacks.Callback):
     """One CSV row per epoch under a fixed header, consistent across resumed runs.
@@ -119,16 +121,27 @@ def weights_are_finite(model) -> bool:
     return all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
 
 
-class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
+class SafeBackupAndRestore(BackupAndRestore):
     """`BackupAndRestore` that never backs up a diverged model and keeps its backup at the end.
 
     The runner deletes the backup itself once the final model file is in place,
     so a kill at any instant leaves either the backup or the finished model.
+
+    Args:
+        backup_dir: the run's `backup/` folder.
+        guard: the run's `DivergenceGuard`; nothing is backed up once it fired.
+        save_freq: `"epoch"` or a number of steps (backups happen after each
+            epoch either way).
     """
 
-    def __init__(self, backup_dir, guard=None):
-        super().__init__(backup_dir, double_checkpoint=True, delete_checkpoint=False)
+    def __init__(self, backup_dir, guard=None, save_freq="epoch"):
+        super().__init__(backup_dir, save_freq, double_checkpoint=True, delete_checkpoint=False)
         self.guard = guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":
+            self._save_model()  # the epoch's end is a backup point too
 
     def _save_model(self):
         if self.guard is not None and self.guard.diverged_at is not None:

@@ -164,6 +164,7 @@ def train(
     evaluate: bool | None = None,
     max_loss: float | None = None,
     lr_scale: float | None = None,
+    backup_every: int | None = None,
     verbose="auto",
     callbacks: list | None = None,
     model_overrides: dict | None = None,
@@ -200,6 +201,10 @@ def train(
         max_loss: a logged loss above this counts as divergence (default 1e6,
             kept by a resumed run).
         lr_scale: multiply both learning rates by this when carrying on a run.
+        backup_every: back up every this many steps as well as after each epoch
+            (default: per epoch only; kept by a resumed run). A run killed
+            mid-epoch then resumes from its last backup without training any
+            batch twice.
         verbose: `fit`'s verbosity (`"auto"` shows Keras' progress bar).
         callbacks: more Keras callbacks, run before the backup is saved.
         model_overrides: constructor arguments replacing the recipe's (tests
@@ -240,6 +245,8 @@ def train(
         options["evaluate"] = bool(evaluate)
     if max_loss is not None:
         options["max_loss"] = float(max_loss)
+    if backup_every is not None:
+        options["backup_every"] = _positive_int(backup_every, "backup_every")
     if previous and model_overrides is None:
         model_overrides = previous.get("model_overrides") or None
     os.makedirs(out_dir, exist_ok=True)
@@ -299,7 +306,7 @@ def train(
         *(callbacks or []),
         # Last, so that a crash between the callbacks never records an epoch
         # in the backup that the CSV or grids lack.
-        SafeBackupAndRestore(paths["backup"], guard=guard),
+        SafeBackupAndRestore(paths["backup"], guard, options.get("backup_every") or "epoch"),
     ]
     if lr_scale is not None:
         run_callbacks.append(LearningRateScale(lr_scale))  # after the backup is restored
@@ -334,6 +341,12 @@ def train(
     shutil.rmtree(paths["backup"], ignore_errors=True)
     _print_summary(run)
     return run
+
+
+def _positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{argument}` must be a positive number of steps. Received: {value!r}")
+    return value
 
 
 def _keep_last_good_state(run, model, paths, diverged_at):

@@ -18,7 +18,41 @@ class BaseGANTrainer:
     `d_optimizer`, `g_optimizer`, `gan_loss`, `d_steps`, the metric trackers,
     and `_discriminator_loss` / `_generator_loss` (how the networks are fed,
     which differs between unconditional and conditional models).
+
+    `steps_to_skip`: the next this many steps of `fit` draw their batch and
+    train nothing. A mid-epoch backup sets it so that the resumed epoch, which
+    Keras restarts from its first batch, passes over the batches already
+    trained and the data order continues as in an uninterrupted run.
     """
+
+    steps_to_skip = 0
+
+    def make_train_function(self, force=False):
+        made = super().make_train_function(force)
+        step = self.train_function
+        if getattr(step, "skips_trained_steps", False):
+            return made
+
+        def train_or_skip(*args):
+            if self.steps_to_skip > 0:
+                self.steps_to_skip -= self._skip_step(*args)
+                return self._skipped_logs(*args)
+            return step(*args)
+
+        train_or_skip.skips_trained_steps = True
+        self.train_function = train_or_skip
+        return None if made is None else train_or_skip
+
+    def _skip_step(self, *args):
+        """Draws the batches of one call of the train function without training.
+
+        Returns the number of steps passed over.
+        """
+        raise NotImplementedError
+
+    def _skipped_logs(self, *args):
+        """What the train function returns for a skipped call (no metric changed)."""
+        return {metric.name: 0.0 for metric in self.metrics}
 
     def _minimize(self, network, optimizer, loss_fn):
         """Runs `loss_fn()`, then one `optimizer` update of `network`'s weights.

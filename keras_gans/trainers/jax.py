@@ -66,6 +66,15 @@ class JAXGANTrainer(BaseGANTrainer):
             variable.assign(value)
         return gradient
 
+    def _skip_step(self, state, iterator):
+        for _ in range(self.steps_per_execution):
+            if next(iterator, None) is None:
+                break
+        return self.steps_per_execution
+
+    def _skipped_logs(self, state, iterator):
+        return super()._skipped_logs(), state
+
     def _run_stateless(self, step_fn, state, variable_groups, data):
         mapping = [
             (variable, value)

@@ -25,6 +25,12 @@ class TensorFlowGANTrainer(BaseGANTrainer):
             total = tf.reduce_sum(fn(inputs))
         return tape.gradient(total, inputs)
 
+    def _skip_step(self, iterator):
+        for _ in range(self.steps_per_execution):
+            if next(iterator, None) is None:
+                break
+        return self.steps_per_execution
+
     def train_step(self, data):
         return _per_replica_logs(self._gan_train_step(data))
 

@@ -21,6 +21,9 @@ class TorchGANTrainer(BaseGANTrainer):
         (gradient,) = torch.autograd.grad(fn(inputs).sum(), inputs, create_graph=True)
         return gradient
 
+    def _skip_step(self, data):
+        return 1  # Keras' torch loop has already drawn this step's batch
+
     def train_step(self, data):
         return self._gan_train_step(data)
 

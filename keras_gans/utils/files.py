@@ -29,7 +29,7 @@ def atomic_path(path):
     """Yields a temporary path beside `path`, moved onto `path` on success.
 
     The temporary file is in the same directory (so `os.replace` is atomic)
-    and keeps the extension, so writers that pick the format from the name
+    and keeps the extensions, so writers that pick the format from the name
     still work. On error it is removed and `path` is left untouched: a
     reader never sees a half-written file. A temporary left by a killed
     process starts with `.` and holds `.tmp`; `remove_stale_temporaries`
@@ -48,7 +48,9 @@ def atomic_path(path):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    base, extension = os.path.splitext(os.path.basename(path))
+    # Everything after the first dot stays at the end: `x.weights.h5` keeps `.weights.h5`.
+    base, dot, extension = os.path.basename(path).partition(".")
+    extension = dot + extension
     temporary = os.path.join(
         directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TEMPORARY_MARK}{extension}"
     )
