@@ -1,16 +1,22 @@
 """Checks of what users hand to `fit` and `generate`, with errors that say how to fix it.
 
 Inside a compiled step only shapes can be checked, so value checks (image
-range, label range) run here on the host: on whole NumPy arrays, and on the
-first batch of a `tf.data.Dataset`, `keras.utils.PyDataset` or torch
-`DataLoader`.
+range, finiteness, label range) run outside it: on whole NumPy arrays before
+training, and on every batch of a Python iterable, a `tf.data.Dataset` (inside
+its pipeline) or a `keras.utils.PyDataset` as it is drawn. A torch `DataLoader`
+is checked on its first batch.
 """
 
+import re
 import warnings
 
+import keras
 import numpy as np
 
 RANGE_TOLERANCE = 1e-3
+# Starts the message of a check failing inside a tf.data pipeline, so that `fit`
+# can re-raise it as the ValueError it is, whatever the backend wraps it in.
+PIPELINE_CHECK_MARK = "keras-gans data check: "
 
 
 def first_batch(x):
@@ -129,6 +135,112 @@ def checked_batches(batches, image_shape, num_classes, argument="x"):
         if num_classes is not None and labels is not None:
             check_labels(labels, num_classes, argument=f"labels of batch {index}")
         yield batch
+
+
+def checked_every_batch(x, image_shape, num_classes, argument="x"):
+    """`x` with each batch checked as it is drawn, for the dataset types that allow it.
+
+    Args:
+        x: a `tf.data.Dataset` or a `keras.utils.PyDataset` (anything else
+            is returned as is; Python iterables go through `checked_batches`).
+        image_shape: the model's image shape.
+        num_classes: the number of classes, or None for unconditional models.
+        argument: the argument name to put in messages.
+    """
+    module = type(x).__module__
+    if module.startswith("tensorflow") and hasattr(x, "map"):
+        return _checked_tf_dataset(x, num_classes, argument)
+    if isinstance(x, keras.utils.PyDataset):
+        return CheckedPyDataset(x, image_shape, num_classes, argument)
+    return x
+
+
+def _checked_tf_dataset(dataset, num_classes, argument):
+    import tensorflow as tf
+
+    def check(*element):
+        images = element[0]
+        if images.dtype.is_floating:
+            tf.debugging.assert_all_finite(
+                images, f"{PIPELINE_CHECK_MARK}`{argument}` holds NaN or infinite pixel values."
+            )
+            tf.debugging.assert_less_equal(
+                tf.reduce_max(tf.abs(tf.cast(images, "float32"))),
+                1.0 + RANGE_TOLERANCE,
+                message=f"{PIPELINE_CHECK_MARK}a batch of `{argument}` holds pixel values "
+                "outside [-1, 1]; scale every batch like the first (e.g. images / 127.5 - 1).",
+            )
+        if num_classes is not None and len(element) > 1:
+            labels = tf.cast(element[1], "float64")
+            in_range = tf.logical_and(labels >= 0, labels < num_classes)
+            tf.debugging.Assert(
+                tf.reduce_all(in_range),
+                [
+                    f"{PIPELINE_CHECK_MARK}labels of a batch must be class ids in "
+                    f"[0, {num_classes}); received",
+                    tf.reduce_min(labels),
+                    tf.reduce_max(labels),
+                ],
+            )
+        return element if len(element) > 1 else element[0]
+
+    return dataset.map(check)
+
+
+class CheckedPyDataset(keras.utils.PyDataset):
+    """A `keras.utils.PyDataset` whose batches are checked as they are drawn.
+
+    Args:
+        dataset: the `PyDataset` to wrap (its workers and queue settings are kept).
+        image_shape: the model's image shape.
+        num_classes: the number of classes, or None.
+        argument: the argument name to put in messages.
+    """
+
+    def __init__(self, dataset, image_shape, num_classes, argument="x"):
+        super().__init__(
+            workers=getattr(dataset, "workers", 1),
+            use_multiprocessing=getattr(dataset, "use_multiprocessing", False),
+            max_queue_size=getattr(dataset, "max_queue_size", 10),
+        )
+        self.dataset, self.image_shape = dataset, image_shape
+        self.num_classes, self.argument = num_classes, argument
+
+    def __len__(self):
+        return len(self.dataset)
+
+    @property
+    def num_batches(self):
+        return self.dataset.num_batches
+
+    def __getitem__(self, index):
+        batch = self.dataset[index]
+        images, labels = split_images_and_labels(_to_numpy(batch))
+        try:
+            check_images(images, self.image_shape, argument=f"{self.argument} (batch {index})")
+            if self.num_classes is not None and labels is not None:
+                check_labels(labels, self.num_classes, argument=f"labels of batch {index}")
+        except ValueError as error:  # marked: TensorFlow wraps it in its own error
+            raise ValueError(PIPELINE_CHECK_MARK + str(error)) from None
+        return batch
+
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+
+def pipeline_check_error(error):
+    """The ValueError for an exception raised by a tf.data check, or None."""
+    text = str(error)
+    start = text.find(PIPELINE_CHECK_MARK)
+    if start < 0:
+        return None
+    message = text[start + len(PIPELINE_CHECK_MARK) :].splitlines()[0]
+    # tf.debugging.Assert prints its data as "...received] [low] [high]".
+    message = re.sub(r"received\] \[(\S+)\] \[(\S+)\]", r"received values in [\1, \2]", message)
+    return ValueError(message.rstrip(". ") + ".")
 
 
 def check_labels(labels, num_classes, argument="labels", batch_size=None):

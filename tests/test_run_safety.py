@@ -270,3 +270,38 @@ def test_a_generator_ending_in_sigmoid_gets_a_warning():
     generator = keras.Model(latent, images)
     with pytest.warns(UserWarning, match="sigmoid"):
         keras_gans.GAN(latent_dim=4, image_shape=(8, 8, 1), generator=generator)
+
+
+def test_bad_batches_later_in_a_dataset_are_refused_before_they_train():
+    import tensorflow as tf
+
+    cgan = helpers.make_model("ConditionalGAN")
+    cgan.compile()
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (32, *cgan.image_shape)).astype("float32")
+    labels = rng.integers(0, cgan.num_classes, 32).astype("int32")
+    bad_labels = labels.copy()
+    bad_labels[-1] = cgan.num_classes + 4  # in the last of four batches
+    before = helpers.weights_of(cgan)
+    dataset = tf.data.Dataset.from_tensor_slices((images, bad_labels)).batch(8)
+    with pytest.raises(ValueError, match=r"labels of a batch must be class ids in \[0, 3\)"):
+        cgan.fit(dataset, epochs=1, verbose=0)
+    bad_images = images.copy()
+    bad_images[-1] *= 255.0
+    dataset = tf.data.Dataset.from_tensor_slices((bad_images, labels)).batch(8)
+    with pytest.raises(ValueError, match=r"outside \[-1, 1\]"):
+        cgan.fit(dataset, epochs=1, verbose=0)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            rows = slice(8 * index, 8 * index + 8)
+            return images[rows], bad_labels[rows]
+
+    with pytest.raises(ValueError, match=r"labels of batch 3"):
+        cgan.fit(Batches(), epochs=1, verbose=0)
+    # Each failure came before a bad batch trained; the first batches did train.
+    assert all(np.isfinite(w).all() for w in helpers.weights_of(cgan))
+    assert len(before) == len(helpers.weights_of(cgan))

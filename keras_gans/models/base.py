@@ -407,6 +407,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             num_classes=self.num_classes,
             batch_size=batch_size,
         )
+        x = data_checks.checked_every_batch(x, self.image_shape, self.num_classes)
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
             data_checks.check_training_data(
@@ -419,12 +420,15 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             )
         try:
             return super().fit(x, y, batch_size=batch_size, **kwargs)
-        except BaseException:
+        except BaseException as error:
             # Keras' JAX trainer moves the weights into `_jax_state` during fit; a
             # failure must hand them back, or the trained model would be lost.
             if _BACKEND == "jax" and getattr(self, "_jax_state", None):
                 self.jax_state_sync()
                 self._jax_state = None
+            bad_data = data_checks.pipeline_check_error(error)
+            if bad_data is not None:
+                raise bad_data from error
             raise
 
     # Serialization --------------------------------------------------------------
