@@ -202,3 +202,43 @@ def test_tf_two_workers_average_like_one():
     assert [r["chief"] for r in results] == [True, False]
     assert all(r["same_update"] < 1e-6 for r in results), results
     assert results[0]["d_loss"] == results[1]["d_loss"] and results[0]["d_loss"][0] > 0
+
+
+CLI_PROCESS = """
+import json, sys
+from keras_gans import cli
+status = cli.main({argv!r})
+print(json.dumps({{"status": status}}))
+"""
+
+
+@pytest.mark.skipif(helpers.BACKEND != "jax", reason="jax.distributed runs on the JAX backend")
+def test_cli_two_processes_stream_and_train_like_one_process_of_four_devices(tmp_path):
+    import keras
+    import numpy as np
+
+    folder = str(write_folder(tmp_path / "faces", 64, size=(8, 8), classes=3))
+    port = free_port()
+
+    def command(out, devices, processes=None, index=None):
+        argv = ["train", "cgan", "--data", folder, "--stream", "--image-size", "8"]
+        argv += ["--epochs", "2", "--batch-size", "16", "--no-eval", "--out", out]
+        if processes:
+            argv += ["--num-processes", str(processes), "--process-id", str(index)]
+            argv += ["--coordinator", f"127.0.0.1:{port}"]
+        flags = f"--xla_force_host_platform_device_count={devices}"
+        return CLI_PROCESS.format(argv=argv), {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+    results = run_processes([command(one, 4), command(two, 2, 2, 0), command(two, 2, 2, 1)])
+    assert [r["status"] for r in results] == [0, 0, 0]
+    run = json.loads(open(os.path.join(two, "run.json")).read())
+    assert run["processes"] == 2 and run["options"]["stream"] is True
+    assert run["status"] == "finished" and run["num_images"] == 64
+    # Process 0 alone wrote the run folder; no scratch copy of process 1 is left.
+    assert not os.path.exists(os.path.join(two, "backup"))
+    assert not [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("keras-gans-process")]
+    expected = keras.saving.load_model(os.path.join(one, "model.keras"))
+    trained = keras.saving.load_model(os.path.join(two, "model.keras"))
+    for a, b in zip(expected.weights, trained.weights, strict=True):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5)

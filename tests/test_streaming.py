@@ -183,3 +183,41 @@ def test_tf_data_wraps_the_same_batches(labelled):
     for (images, labels), (expected_images, expected_labels) in zip(batches, all_batches(stream)):
         np.testing.assert_array_equal(images, expected_images)
         np.testing.assert_array_equal(labels, expected_labels)
+
+
+def test_the_runner_streams_a_folder_and_resumes_it_exactly(tmp_path, labelled):
+    import keras
+
+    from keras_gans import runner
+    from keras_gans.runner import training_data
+
+    common = dict(data=str(labelled), image_size=8, batch_size=8, evaluate=False, verbose=0)
+    common["model_overrides"] = {"width": 8}
+
+    class StopAt(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.model.optimizer.iterations.numpy() == 7:  # mid-epoch 2 (5 steps each)
+                raise KeyboardInterrupt
+
+    whole = runner.train("cgan", tmp_path / "whole", epochs=2, stream=True, **common)
+    assert whole["options"]["stream"] is True and whole["num_images"] == 40
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        runner.train(
+            "cgan", out, epochs=2, stream=True, backup_every=1, callbacks=[StopAt()], **common
+        )
+    runner.train("cgan", out, epochs=2, **common)  # --stream and --backup-every kept
+    expected = keras.saving.load_model(tmp_path / "whole" / "model.keras")
+    resumed = keras.saving.load_model(out / "model.keras")
+    assert int(resumed.optimizer.iterations.numpy()) == 10
+    for a, b in zip(expected.weights, resumed.weights, strict=True):
+        if helpers.BACKEND == "torch":  # dropout draws from torch's global generator
+            np.testing.assert_allclose(np.array(a), np.array(b), atol=5e-3)
+        else:
+            np.testing.assert_array_equal(np.array(a), np.array(b))
+    stream = ImageFolderStream(str(labelled), batch_size=8, image_size=8)
+    references = training_data.reference_images(stream, limit=12)
+    assert references.shape == (12, 8, 8, 1) and np.abs(references).max() <= 1
+    assert "12 images sampled" in training_data.reference_description(stream, limit=12)
+    with pytest.raises(ValueError, match="--stream decodes an image folder"):
+        runner.train("cgan.mnist5k", tmp_path / "x", stream=True, epochs=1, verbose=0)

@@ -71,6 +71,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "(kept on resume; default: after each epoch)",
     )
     parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="decode the --data folder batch by batch instead of loading it whole (kept on resume)",
+    )
+    group = parser.add_argument_group(
+        "several processes (JAX; one command per host, see docs/distributed.md)"
+    )
+    group.add_argument("--num-processes", type=int, metavar="N", help="processes training together")
+    group.add_argument("--process-id", type=int, metavar="I", help="this process, 0 to N-1")
+    group.add_argument(
+        "--coordinator", metavar="HOST:PORT", help="process 0's address, the same for every process"
+    )
+    parser.add_argument(
         "--record",
         action="store_true",
         help="append the finished run's figures to the zoo's results.csv",
@@ -111,6 +124,10 @@ def train_command(args: argparse.Namespace) -> int:
         )
     if args.recipe is None and out is None:
         raise ValueError("--resume needs the run folder: --resume DIR.")
+    from keras_gans import distribute
+
+    # Before anything touches the backend: several JAX processes must connect first.
+    distribute.initialize(args.num_processes, args.process_id, args.coordinator)
     from keras_gans import recipes, runner
     from keras_gans.runner import run_folder
 
@@ -130,6 +147,7 @@ def train_command(args: argparse.Namespace) -> int:
             lr_scale=args.lr_scale,
             max_loss=args.max_loss,
             backup_every=args.backup_every,
+            stream=True if args.stream else None,
         )
     except KeyboardInterrupt:
         print(

@@ -24,6 +24,10 @@ class EpochBatches(keras.utils.PyDataset):
         batch_size: images per batch (the last batch may be smaller).
         seed: seed of the shuffling.
         initial_epoch: the epoch `fit` starts at (a resumed run's).
+        num_shards: processes sharing each global batch of `batch_size`
+            images (1 on one process). With several, each epoch drops its last,
+            smaller batch, so that every process takes the same steps.
+        shard_index: this process's slice of each global batch.
 
     Example:
 
@@ -34,10 +38,20 @@ class EpochBatches(keras.utils.PyDataset):
     ```
     """
 
-    def __init__(self, images, labels, batch_size, seed=0, initial_epoch=0):
+    def __init__(
+        self, images, labels, batch_size, seed=0, initial_epoch=0, num_shards=1, shard_index=0
+    ):
         super().__init__()
         self.images, self.labels, self.batch_size = images, labels, int(batch_size)
         self.seed = int(seed)
+        self.num_shards, self.shard_index = int(num_shards), int(shard_index)
+        if not 0 <= self.shard_index < self.num_shards:
+            raise ValueError(f"`shard_index` must be in [0, {self.num_shards}). Got {shard_index}.")
+        if self.batch_size % self.num_shards or len(images) < self.batch_size * (num_shards > 1):
+            raise ValueError(
+                f"The batch size {batch_size} is the global batch: it must divide evenly "
+                f"between the {num_shards} processes, and {len(images)} images must fill it."
+            )
         self.set_epoch(initial_epoch)
 
     def set_epoch(self, epoch: int) -> None:
@@ -47,10 +61,13 @@ class EpochBatches(keras.utils.PyDataset):
         self.order = rng.permutation(len(self.images))
 
     def __len__(self):
-        return math.ceil(len(self.images) / self.batch_size)
+        batches = len(self.images) / self.batch_size
+        return math.floor(batches) if self.num_shards > 1 else math.ceil(batches)
 
     def __getitem__(self, index):
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        per_shard = len(rows) // self.num_shards
+        rows = np.sort(rows[self.shard_index * per_shard : (self.shard_index + 1) * per_shard])
         images = datasets.scale_images(self.images[rows])
         return images if self.labels is None else (images, self.labels[rows])
 

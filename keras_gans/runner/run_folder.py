@@ -153,3 +153,71 @@ def result_row(run: dict, command: str) -> dict:
 
 def _rounded(value, digits):
     return "" if value is None else round(float(value), digits)
+
+
+_RESUME_SECTIONS = ("model", "optimizers", "dataset")
+
+
+def plan_resume(recipe, previous, status, out_dir, resume, epochs):
+    """Which recipe to train, and from which epoch, given what `out_dir` holds.
+
+    Args:
+        recipe: the recipe asked for (None: the run folder's own).
+        previous: the folder's `run.json` content, or None.
+        status: `run_status(out_dir)`'s status.
+        out_dir: the run folder.
+        resume: whether the user asked to carry on a run.
+        epochs: the total epochs asked for, or None.
+
+    Returns:
+        `(recipe, initial_epoch)`.
+    """
+    if status == "new":
+        if resume:
+            raise FileNotFoundError(f"Nothing to resume in {out_dir!r}: it holds no run.")
+        if recipe is None:
+            raise ValueError("Give a recipe to train, or a run folder to resume.")
+        return recipe, 0
+    saved = Recipe.from_dict(previous["recipe"])
+    if recipe is not None:
+        if recipe.name != saved.name:
+            raise ValueError(
+                f"{out_dir!r} holds a run of {saved.name}, not {recipe.name}; resume it "
+                "with the same recipe, or choose another --out folder."
+            )
+        given, kept = recipe.to_dict(), saved.to_dict()
+        changed = [key for key in _RESUME_SECTIONS if given[key] != kept[key]]
+        if given["training"]["batch_size"] != kept["training"]["batch_size"]:
+            changed.append("batch size")
+        if changed:
+            raise ValueError(
+                f"{out_dir!r} was trained with another {', '.join(changed)}; resume it "
+                "unchanged (only --epochs may change), or choose another --out folder."
+            )
+    if epochs is not None:
+        saved.training["epochs"] = epochs
+    if status == "finished":
+        done = int(previous.get("epochs_done", 0))
+        if not resume:
+            raise ValueError(
+                f"{out_dir!r} already holds a finished run of {saved.name} ({done} epochs); "
+                "pass --resume with a larger --epochs to train it further, or choose "
+                "another --out folder."
+            )
+        if saved.epochs <= done:
+            raise ValueError(
+                f"{out_dir!r} has already trained {done} epochs; pass --epochs N with "
+                f"N > {done} to train it further."
+            )
+        print(f"Continuing {saved.name} in {out_dir} from epoch {done + 1} to {saved.epochs}")
+        return saved, done
+    if status == "diverged" and not resume:
+        raise ValueError(
+            f"{out_dir!r} holds a run that diverged ({previous.get('diverged_at')}); carry it "
+            "on from its last good epoch with --resume and smaller learning rates "
+            "(--lr-scale 0.1), or choose another --out folder."
+        )
+    done = backup_epoch(out_dir)
+    if done:
+        print(f"Resuming {saved.name} in {out_dir} from epoch {done + 1} (backup in {BACKUP_DIR}/)")
+    return saved, done

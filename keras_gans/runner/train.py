@@ -19,16 +19,14 @@ import time
 import warnings
 
 import keras
-import numpy as np
 
 from keras_gans import callbacks as gan_callbacks
-from keras_gans import datasets, recipes
+from keras_gans import datasets, distribute, recipes
 from keras_gans.hub import card as model_card
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.recipes import Recipe
-from keras_gans.runner import run_folder
-from keras_gans.runner.batches import EpochBatches
+from keras_gans.runner import processes, run_folder
 from keras_gans.runner.build import build_model
 from keras_gans.runner.run_callbacks import (
     CSVLogger,
@@ -39,48 +37,18 @@ from keras_gans.runner.run_callbacks import (
     SafeBackupAndRestore,
     weights_are_finite,
 )
-from keras_gans.runner.run_folder import BACKUP_DIR
+from keras_gans.runner.training_data import (
+    check_data_fits,
+    data_name,
+    fit_inputs,
+    load_training_data,
+    num_images,
+    reference_description,
+    reference_images,
+)
 from keras_gans.utils import files
 from keras_gans.utils.device import describe_device
 from keras_gans.utils.version import VERSION
-
-
-def _load_training_data(recipe: Recipe):
-    size = recipe.dataset.get("image_size")
-    return datasets.load(
-        recipe.dataset_name,
-        image_size=size,
-        max_images=recipe.dataset.get("max_images"),
-        dtype="uint8",
-    )
-
-
-def _fit_inputs(data, model, batch_size, seed, initial_epoch):
-    labels = data.labels if model.num_classes is not None else None
-    return EpochBatches(data.images, labels, batch_size, seed, initial_epoch)
-
-
-def _check_data_fits(recipe, data):
-    conditional = recipe.model_class == "ConditionalGAN"
-    if conditional and (data.num_classes is None or data.num_classes < 2):
-        raise ValueError(
-            f"{recipe.name} is class-conditional but {data.name!r} has "
-            f"{'no labels' if data.num_classes is None else 'one class'}; put the images "
-            "in one sub-folder per class (at least two), or train gan/dcgan instead."
-        )
-    shape = recipe.model.get("image_shape")
-    if shape is not None and tuple(shape) != data.image_shape:
-        raise ValueError(
-            f"{recipe.name} builds {tuple(shape)} images but {data.name!r} holds "
-            f"{data.image_shape} images; pass an image size or another dataset."
-        )
-
-
-def reference_images(data, limit=10_000, seed=0):
-    rows = np.arange(len(data.images))
-    if len(rows) > limit:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, limit, replace=False))
-    return datasets.scale_images(data.images[rows])
 
 
 def _evaluation_callback(recipe, data, epochs):
@@ -95,7 +63,7 @@ def _evaluation_callback(recipe, data, epochs):
         warnings.warn(f"No FID/KID for this run: {str(error).splitlines()[0]}", stacklevel=3)
         return None
     every = int(evaluation.get("every_n_epochs", epochs))
-    return gan_callbacks.FrechetDistance(
+    fid = gan_callbacks.FrechetDistance(
         reference_images(data),
         every_n_epochs=max(1, min(every, epochs)),
         num_samples=int(evaluation.get("num_samples", 2000)),
@@ -103,6 +71,8 @@ def _evaluation_callback(recipe, data, epochs):
         kid=True,
         kid_subset_size=int(evaluation.get("kid_subset_size", 1000)),
     )
+    fid.reference_description = reference_description(data)
+    return fid
 
 
 def card_metrics(metrics: dict) -> dict:
@@ -165,6 +135,7 @@ def train(
     max_loss: float | None = None,
     lr_scale: float | None = None,
     backup_every: int | None = None,
+    stream: bool | None = None,
     verbose="auto",
     callbacks: list | None = None,
     model_overrides: dict | None = None,
@@ -178,6 +149,11 @@ def train(
     the last finished epoch. The data order of each epoch comes from the seed and
     the epoch alone, so a resumed run on JAX or TensorFlow ends with exactly the
     weights of an uninterrupted one.
+
+    After `keras_gans.distribute.initialize` for several processes (or on a
+    machine with several JAX devices), each global batch is spread over every
+    device of every process (`keras.distribution.DataParallel`), each process
+    reading only its slice; process 0 alone writes the run folder.
 
     A loss that turns NaN/inf or exceeds `max_loss` stops training: `model.keras`
     then holds the last finite weights (the last backed-up epoch), `run.json` says
@@ -236,10 +212,51 @@ def train(
             max_images=max_images,
         )
     out_dir = os.fspath(out_dir) if out_dir is not None else run_folder.default_out_dir(recipe)
+    setup = distribute.process_setup()
+    processes.start_data_parallel(setup)
+    kwargs = dict(
+        evaluate=evaluate,
+        max_loss=max_loss,
+        lr_scale=lr_scale,
+        backup_every=backup_every,
+        stream=stream,
+        verbose=verbose if setup.is_chief else 0,
+        callbacks=callbacks,
+        model_overrides=model_overrides,
+    )
+    if setup.is_chief:
+        return _train_into(out_dir, recipe, setup, started, resume=resume, epochs=epochs, **kwargs)
+    # Process 0 writes the run folder; this one trains alike into a scratch copy.
+    scratch = processes.private_run_folder(out_dir)
+    try:
+        return _train_into(scratch, recipe, setup, started, resume=resume, epochs=epochs, **kwargs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train_into(
+    out_dir,
+    recipe,
+    setup,
+    started,
+    *,
+    resume,
+    epochs,
+    evaluate,
+    max_loss,
+    lr_scale,
+    backup_every,
+    stream,
+    verbose,
+    callbacks,
+    model_overrides,
+):
     if os.path.isdir(out_dir):
         files.remove_stale_temporaries(out_dir)  # left by a writer killed mid-write
     status, previous = run_folder.run_status(out_dir)
-    recipe, initial_epoch = _plan_resume(recipe, previous, status, out_dir, resume, epochs)
+    recipe, initial_epoch = run_folder.plan_resume(
+        recipe, previous, status, out_dir, resume, epochs
+    )
     options = dict((previous or {}).get("options") or {"evaluate": True, "max_loss": 1e6})
     if evaluate is not None:
         options["evaluate"] = bool(evaluate)
@@ -247,12 +264,14 @@ def train(
         options["max_loss"] = float(max_loss)
     if backup_every is not None:
         options["backup_every"] = _positive_int(backup_every, "backup_every")
+    if stream is not None:
+        options["stream"] = bool(stream)
     if previous and model_overrides is None:
         model_overrides = previous.get("model_overrides") or None
     os.makedirs(out_dir, exist_ok=True)
     paths = run_folder.run_paths(out_dir)
-    images_data = _load_training_data(recipe)
-    _check_data_fits(recipe, images_data)
+    images_data = load_training_data(recipe, options.get("stream", False), setup)
+    check_data_fits(recipe, images_data)
     epochs = recipe.epochs
     fid = _evaluation_callback(recipe, images_data, epochs) if options["evaluate"] else None
 
@@ -275,7 +294,8 @@ def train(
         "keras_gans_version": VERSION,
         "keras_version": keras.__version__,
         "dataset": recipe.dataset_name,
-        "num_images": len(images_data),
+        "num_images": num_images(images_data),
+        "processes": setup.num_processes,
         "image_shape": list(images_data.image_shape),
         "model_overrides": model_overrides or {},
         "epochs_done": initial_epoch,
@@ -286,7 +306,7 @@ def train(
     if initial_epoch:
         run_folder.truncate_csv(paths["metrics"], initial_epoch)
 
-    batches = _fit_inputs(images_data, model, recipe.batch_size, recipe.seed, initial_epoch)
+    batches = fit_inputs(images_data, model, recipe.batch_size, recipe.seed, initial_epoch, setup)
     timer = EpochTimer()
     guard = DivergenceGuard(max_loss=options["max_loss"])
     grids = gan_callbacks.ImageGrid(
@@ -311,8 +331,8 @@ def train(
     if lr_scale is not None:
         run_callbacks.append(LearningRateScale(lr_scale))  # after the backup is restored
     print(
-        f"Training {recipe.name}: {recipe.model_class} on {len(images_data)} images of "
-        f"{'x'.join(map(str, images_data.image_shape))} from {images_data.name}, "
+        f"Training {recipe.name}: {recipe.model_class} on {num_images(images_data)} images of "
+        f"{'x'.join(map(str, images_data.image_shape))} from {data_name(images_data)}, "
         f"{keras.backend.backend()} backend on {run['device']}, "
         f"epochs {initial_epoch + 1}-{epochs}, batch size {recipe.batch_size} -> {out_dir}"
     )
@@ -398,68 +418,12 @@ def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
             "epoch": last["epoch"],
             "feature_extractor": fid.extractor.name,
             "num_samples": fid.num_samples,
-            "reference": f"up to 10000 training images of {recipe.dataset_name}",
+            "reference": fid.reference_description,
         }
     keys = ("model", "timelapse", "losses", "metrics", "card", "samples")
     run["files"] = {key: paths[key] for key in keys}
     run["files"]["grid"] = grids.paths[-1] if grids.paths else None
     _card(model, recipe, run, os.path.dirname(paths["run"]), run["files"]["grid"])
-
-
-_RESUME_SECTIONS = ("model", "optimizers", "dataset")
-
-
-def _plan_resume(recipe, previous, status, out_dir, resume, epochs):
-    """Which recipe to train, and from which epoch, given what `out_dir` holds."""
-    if status == "new":
-        if resume:
-            raise FileNotFoundError(f"Nothing to resume in {out_dir!r}: it holds no run.")
-        if recipe is None:
-            raise ValueError("Give a recipe to train, or a run folder to resume.")
-        return recipe, 0
-    saved = Recipe.from_dict(previous["recipe"])
-    if recipe is not None:
-        if recipe.name != saved.name:
-            raise ValueError(
-                f"{out_dir!r} holds a run of {saved.name}, not {recipe.name}; resume it "
-                "with the same recipe, or choose another --out folder."
-            )
-        given, kept = recipe.to_dict(), saved.to_dict()
-        changed = [key for key in _RESUME_SECTIONS if given[key] != kept[key]]
-        if given["training"]["batch_size"] != kept["training"]["batch_size"]:
-            changed.append("batch size")
-        if changed:
-            raise ValueError(
-                f"{out_dir!r} was trained with another {', '.join(changed)}; resume it "
-                "unchanged (only --epochs may change), or choose another --out folder."
-            )
-    if epochs is not None:
-        saved.training["epochs"] = epochs
-    if status == "finished":
-        done = int(previous.get("epochs_done", 0))
-        if not resume:
-            raise ValueError(
-                f"{out_dir!r} already holds a finished run of {saved.name} ({done} epochs); "
-                "pass --resume with a larger --epochs to train it further, or choose "
-                "another --out folder."
-            )
-        if saved.epochs <= done:
-            raise ValueError(
-                f"{out_dir!r} has already trained {done} epochs; pass --epochs N with "
-                f"N > {done} to train it further."
-            )
-        print(f"Continuing {saved.name} in {out_dir} from epoch {done + 1} to {saved.epochs}")
-        return saved, done
-    if status == "diverged" and not resume:
-        raise ValueError(
-            f"{out_dir!r} holds a run that diverged ({previous.get('diverged_at')}); carry it "
-            "on from its last good epoch with --resume and smaller learning rates "
-            "(--lr-scale 0.1), or choose another --out folder."
-        )
-    done = run_folder.backup_epoch(out_dir)
-    if done:
-        print(f"Resuming {saved.name} in {out_dir} from epoch {done + 1} (backup in {BACKUP_DIR}/)")
-    return saved, done
 
 
 def _print_summary(run):
