@@ -124,6 +124,68 @@ def make_grid(images, rows=None, cols=None, padding=2, pad_value=255) -> np.ndar
     return grid
 
 
+def make_row_grid(rows, padding=2, pad_value=255) -> np.ndarray:
+    """Tiles rows of images, e.g. `source | translation | target`, into one uint8 grid.
+
+    Every row is one grid row; a row shorter than the longest leaves its last
+    cells at `pad_value`. Grayscale images are shown as colour when any image
+    of the grid has colour, so a 1-channel source sits beside its RGB
+    translation.
+
+    Args:
+        rows: a sequence of rows, each a sequence of `(H, W, C)` images of one
+            height and width (floats in [-1, 1], or uint8).
+        padding: pixels between and around the cells.
+        pad_value: uint8 value (0-255) of the padding and of empty cells.
+
+    Returns:
+        A uint8 array `(H', W', C)`.
+
+    Example:
+
+    ```python
+    outputs = pix2pix.translate(sources)
+    grid = make_row_grid(list(zip(sources, outputs, targets)))   # 3 columns
+    ```
+    """
+    rows = [[_as_hwc(image) for image in row] for row in rows]
+    cells = [image for row in rows for image in row]
+    if not cells or not all(rows):
+        raise ValueError("`rows` must hold at least one image per row.")
+    if len({image.shape[:2] for image in cells}) > 1 or any(image.ndim != 3 for image in cells):
+        raise ValueError(
+            "Every image of `rows` must have shape (H, W, C) with one height and width; "
+            f"received shapes {sorted({image.shape for image in cells})}."
+        )
+    channels = max(image.shape[-1] for image in cells)
+    if any(image.shape[-1] not in (1, channels) for image in cells):
+        raise ValueError(
+            f"Cannot tile images of {sorted({image.shape[-1] for image in cells})} channels "
+            "together; give grayscale images and images of one other channel count."
+        )
+    blank = np.empty((*cells[0].shape[:2], channels), dtype="uint8")
+    blank[...] = _color(pad_value, channels)
+    cols = max(len(row) for row in rows)
+    tiles = []
+    for row in rows:
+        tiles += [_expand_gray(image, channels) for image in row] + [blank] * (cols - len(row))
+    return make_grid(np.stack(tiles), cols=cols, padding=padding, pad_value=pad_value)
+
+
+def _as_hwc(image):
+    image = to_uint8(image)
+    return image[..., None] if image.ndim == 2 else image
+
+
+def _expand_gray(image, channels):
+    """A 1-channel image as `channels` channels: gray RGB, plus an opaque alpha for RGBA."""
+    if image.shape[-1] == channels:
+        return image
+    color = np.repeat(image, min(channels, 3), axis=-1)
+    alpha = np.full(image.shape[:2] + (max(channels - 3, 0),), 255, dtype="uint8")
+    return np.concatenate([color, alpha], axis=-1)
+
+
 def _color(value, channels):
     """A Pillow fill for a gray `value`: opaque when there is an alpha channel."""
     return int(value) if channels == 1 else (int(value),) * 3 + (255,) * (channels - 3)

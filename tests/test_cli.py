@@ -13,7 +13,7 @@ from keras_gans.metrics import extractors
 from tests.test_datasets import write_images
 from tests.test_zoo import pixel_extractor
 
-COMMANDS = ("list", "train", "evaluate", "sample", "push")
+COMMANDS = ("list", "train", "evaluate", "sample", "translate", "push")
 QUICK = ["--epochs", "1", "--max-images", "64", "--no-eval"]
 
 

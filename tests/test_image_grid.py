@@ -1,4 +1,4 @@
-"""Tests of the ImageGrid callback on tiny DCGAN / ConditionalGAN models."""
+"""Tests of the ImageGrid callback on tiny DCGAN / ConditionalGAN / Pix2Pix / CycleGAN models."""
 
 import io
 import os
@@ -10,7 +10,7 @@ from PIL import Image
 
 import keras_gans
 from keras_gans.callbacks import ImageGrid
-from keras_gans.images import make_grid
+from keras_gans.images import make_grid, make_row_grid
 
 IMAGES = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
 
@@ -157,3 +157,99 @@ def test_invalid_arguments(gan, cgan, tmp_path):
     out_of_range.set_model(cgan)
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         out_of_range.render()
+
+
+# Translation models: rows of source | translation (| target) -----------------------
+
+RNG = np.random.default_rng(2)
+GRAY = RNG.uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
+COLOUR = RNG.uniform(-1, 1, (8, 16, 16, 3)).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def pix2pix():
+    model = keras_gans.Pix2Pix((16, 16, 1), (16, 16, 3), width=4, num_discriminator_layers=2)
+    model.compile()
+    return model
+
+
+@pytest.fixture(scope="module")
+def cyclegan():
+    model = keras_gans.CycleGAN(
+        (16, 16, 1), (16, 16, 3), width=4, num_blocks=1, num_discriminator_layers=2,
+        identity_weight=0, pool_size=4,
+    )  # fmt: skip
+    model.compile()
+    return model
+
+
+def test_pix2pix_rows_show_source_translation_and_target(pix2pix, tmp_path):
+    grids = ImageGrid(tmp_path, examples=(GRAY[:3], COLOUR[:3]))
+    pix2pix.fit((GRAY, COLOUR), batch_size=4, epochs=2, verbose=0, callbacks=[grids])
+
+    assert sorted(os.listdir(tmp_path)) == ["epoch_0001.png", "epoch_0002.png"]
+    with Image.open(grids.paths[-1]) as image:
+        assert image.mode == "RGB"
+        grid = np.asarray(image)
+    assert grid.shape == (3 * 16 + 4 * 2, 3 * 16 + 4 * 2, 3)  # 3 rows of 3 columns
+    outputs = pix2pix.translate(GRAY[:3])
+    np.testing.assert_array_equal(grid, make_row_grid(list(zip(GRAY, outputs, COLOUR))))
+    # The gray source is shown as gray RGB at the left of each row.
+    np.testing.assert_array_equal(
+        grid[2:18, 2:18], np.repeat(make_grid(GRAY[:1], padding=0), 3, -1)
+    )
+
+    sources_only = ImageGrid(tmp_path / "sources", examples=GRAY[:2])
+    sources_only.set_model(pix2pix)
+    assert sources_only.render().shape == (2 * 16 + 3 * 2, 2 * 16 + 3 * 2, 3)
+
+
+def test_cyclegan_shows_one_labelled_group_per_direction(cyclegan, tmp_path):
+    grids = ImageGrid(tmp_path, examples={"b_to_a": COLOUR[:2], "a_to_b": (GRAY[:2], COLOUR[:2])})
+    grids.set_model(cyclegan)
+    grid = grids.render()
+
+    rows = list(zip(GRAY[:2], cyclegan.translate(GRAY[:2], direction="a_to_b"), COLOUR[:2]))
+    rows += list(zip(COLOUR[:2], cyclegan.translate(COLOUR[:2], direction="b_to_a")))
+    expected = make_row_grid(rows)  # the model's order: A->B first; B->A has no targets
+    assert expected.shape == (4 * 16 + 5 * 2, 3 * 16 + 4 * 2, 3)
+    assert grid.shape[0] == expected.shape[0] and grid.shape[1] > expected.shape[1]
+    np.testing.assert_array_equal(grid[:, -expected.shape[1] :], expected)
+    margin = grid[:, : -expected.shape[1]]
+    for row in range(4):  # each row is labelled with its direction
+        assert (margin[2 + row * 18 : 18 + row * 18] < 128).any()
+
+    first_only = ImageGrid(tmp_path, examples=GRAY[:3])  # a plain batch: the first direction
+    first_only.set_model(cyclegan)
+    assert first_only.render().shape[0] == 3 * 16 + 4 * 2
+
+
+def test_translation_examples_are_checked(pix2pix, cyclegan, gan, tmp_path):
+    def render(model, **kwargs):
+        grids = ImageGrid(tmp_path, **kwargs)
+        grids.set_model(model)
+        return grids.render()
+
+    with pytest.raises(ValueError, match="needs `examples` for a Pix2Pix"):
+        render(pix2pix)
+    with pytest.raises(ValueError, match=r"`examples` do not fit the Pix2Pix.*16, 16, 1"):
+        render(pix2pix, examples=COLOUR[:2])
+    with pytest.raises(ValueError, match=r"`examples` targets must have shape \(N, 16, 16, 3\)"):
+        render(pix2pix, examples=(GRAY[:2], GRAY[:2]))
+    with pytest.raises(ValueError, match=r"`examples` \(b_to_a\) do not fit the CycleGAN"):
+        render(cyclegan, examples={"b_to_a": GRAY[:2]})
+    with pytest.raises(ValueError, match=r"directions of the CycleGAN.*'b_to_c'"):
+        render(cyclegan, examples={"b_to_c": GRAY[:2]})
+    with pytest.raises(ValueError, match="directions of the Pix2Pix"):
+        render(pix2pix, examples={"a_to_b": GRAY[:2]})
+    with pytest.raises(ValueError, match="apply to translation models"):
+        gan.fit(IMAGES, epochs=1, verbose=0, callbacks=[ImageGrid(tmp_path, examples=GRAY)])
+    with pytest.raises(ValueError, match="`labels` apply to class-conditional"):
+        render(pix2pix, examples=GRAY[:2], labels=[0])
+    # Checked without a model: batch shape, dtype and one target per source.
+    with pytest.raises(ValueError, match=r"`examples` must be a batch.*\(16, 16, 1\)"):
+        ImageGrid(tmp_path, examples=GRAY[0])
+    with pytest.raises(ValueError, match=r"floats in \[-1, 1\].*uint8"):
+        ImageGrid(tmp_path, examples=np.zeros((2, 16, 16, 1), "uint8"))
+    with pytest.raises(ValueError, match="2 sources but 3 targets"):
+        ImageGrid(tmp_path, examples=(GRAY[:2], COLOUR[:3]))

@@ -72,18 +72,30 @@ def sample_command(args: argparse.Namespace) -> int:
     if args.num < 1:
         raise ValueError(f"--num must be a positive integer; received {args.num}.")
     from keras_gans import hub
+    from keras_gans.hub.card import is_translation
     from keras_gans.images import save_image
-    from keras_gans.models import from_pretrained
-    from keras_gans.runner import load_run_model
-    from keras_gans.runner.run_folder import RUN_FILE
 
-    if os.path.exists(os.path.join(args.repo, RUN_FILE)):  # a run folder
-        if args.revision is not None:
-            raise ValueError("--revision applies to Hub repos; a run folder has none.")
-        model, _ = load_run_model(args.repo)
-    else:
-        model = from_pretrained(args.repo, revision=args.revision)
+    model = load_model(args.repo, args.revision)
+    if is_translation(model):
+        raise ValueError(
+            f"{args.repo} is a {type(model).__name__}, which translates images rather than "
+            f"generating them; use `keras-gans translate {args.repo} INPUT... --out DIR`."
+        )
     grid = hub.sample_grid(model, num_images=args.num, labels=args.labels, seed=args.seed)
     save_image(grid, args.out)
     print(f"Saved {args.num} samples from {args.repo} to {args.out}")
     return 0
+
+
+def load_model(source: str, revision: str | None = None):
+    """The model of a run folder, or whatever `keras_gans.from_pretrained` loads from `source`."""
+    from keras_gans.models import from_pretrained
+    from keras_gans.runner import load_run_model
+    from keras_gans.runner.run_folder import RUN_FILE
+
+    if os.path.exists(os.path.join(source, RUN_FILE)):  # a run folder
+        if revision is not None:
+            raise ValueError("--revision applies to Hub repos; a run folder has none.")
+        model, _ = load_run_model(source)
+        return model
+    return from_pretrained(source, revision=revision)

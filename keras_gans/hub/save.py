@@ -234,10 +234,4 @@ def translation_grid(model, examples, direction=None):
     outputs = (
         model.translate(sources, direction=direction) if direction else model.translate(sources)
     )
-    channels = max(sources.shape[-1], outputs.shape[-1])
-    pairs = []
-    for source, output in zip(sources, outputs):
-        pairs += [
-            np.repeat(image, channels // image.shape[-1], axis=-1) for image in (source, output)
-        ]
-    return image_utils.make_grid(np.stack(pairs), cols=2)
+    return image_utils.make_row_grid(list(zip(sources, outputs)))
