@@ -124,19 +124,56 @@ def _order(length, count, rng):
     return np.concatenate([rng.permutation(length) for _ in range(passes)])[:count]
 
 
-class PairedBatches(keras.utils.PyDataset):
-    """`(sources, targets)` batches of aligned pairs, reshuffled each epoch.
+class _EpochOrder(keras.utils.PyDataset):
+    """A `PyDataset` whose order in epoch `e` is drawn from `(seed, e)` alone.
+
+    So a run resumed at epoch `e` (and, with `keras_gans.callbacks.BackupAndRestore`,
+    mid-epoch) sees the batches an uninterrupted run sees. `epoch_setter()` gives
+    the callback that tells the batches which epoch `fit` begins.
+    """
+
+    def __init__(self, shuffle, seed):
+        super().__init__()
+        self.shuffle = shuffle
+        # Without a seed, one is drawn from NumPy's global generator, which
+        # `keras.utils.set_random_seed` seeds.
+        self.seed = int(np.random.randint(2**31)) if seed is None else int(seed)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Uses the order of epoch `epoch` for the next pass."""
+        self.epoch = int(epoch)
+        self._draw(np.random.default_rng([self.seed, self.epoch]))
+
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)
+
+    def epoch_setter(self) -> keras.callbacks.Callback:
+        """A callback that sets the epoch `fit` begins (resumed runs included)."""
+        return _SetEpoch(self)
+
+
+class _SetEpoch(keras.callbacks.Callback):
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+
+
+class PairedBatches(_EpochOrder):
+    """`(sources, targets)` batches of aligned pairs, reshuffled each epoch from the seed.
 
     Args:
         sources, targets: arrays or `ImageFiles` of the same length.
         batch_size: pairs per batch.
         shapes: optional `(source_shape, target_shape)` the model takes.
         shuffle: reshuffle every epoch.
-        seed: seed of the order.
+        seed: seed of the order (epoch `e` uses `(seed, e)`).
     """
 
     def __init__(self, sources, targets, batch_size=1, shapes=None, shuffle=True, seed=None):
-        super().__init__()
         shapes = shapes or (None, None)
         self.sources = _check_domain(sources, "sources", shapes[0])
         self.targets = _check_domain(targets, "targets", shapes[1])
@@ -146,23 +183,21 @@ class PairedBatches(keras.utils.PyDataset):
                 "needs one target per source."
             )
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
+        super().__init__(shuffle, seed)
 
     def __len__(self):
         return -(-len(self.sources) // self.batch_size)
 
-    def on_epoch_end(self):
+    def _draw(self, rng):
         count = len(self.sources)
-        self.indices = self.rng.permutation(count) if self.shuffle else np.arange(count)
+        self.indices = rng.permutation(count) if self.shuffle else np.arange(count)
 
     def __getitem__(self, index):
         rows = self.indices[index * self.batch_size : (index + 1) * self.batch_size]
         return self.sources[rows], self.targets[rows]
 
 
-class UnpairedBatches(keras.utils.PyDataset):
+class UnpairedBatches(_EpochOrder):
     """`(batch_a, batch_b)` from two domains of any lengths.
 
     An epoch has `ceil(max(len_a, len_b) / batch_size)` batches: it covers the
@@ -173,18 +208,15 @@ class UnpairedBatches(keras.utils.PyDataset):
         batch_size: images per domain per batch.
         shapes: optional `(shape_a, shape_b)` the model takes.
         shuffle: reshuffle every epoch (the longer domain too).
-        seed: seed of the order.
+        seed: seed of the order (epoch `e` uses `(seed, e)`).
     """
 
     def __init__(self, images_a, images_b, batch_size=1, shapes=None, shuffle=True, seed=None):
-        super().__init__()
         shapes = shapes or (None, None)
         self.images_a = _check_domain(images_a, "images_a", shapes[0])
         self.images_b = _check_domain(images_b, "images_b", shapes[1])
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
+        super().__init__(shuffle, seed)
 
     @property
     def num_images(self):
@@ -193,11 +225,11 @@ class UnpairedBatches(keras.utils.PyDataset):
     def __len__(self):
         return -(-self.num_images // self.batch_size)
 
-    def on_epoch_end(self):
+    def _draw(self, rng):
         count = self.num_images
         if self.shuffle:
-            self.order_a = _order(len(self.images_a), count, self.rng)
-            self.order_b = _order(len(self.images_b), count, self.rng)
+            self.order_a = _order(len(self.images_a), count, rng)
+            self.order_b = _order(len(self.images_b), count, rng)
         else:
             self.order_a = np.arange(count) % len(self.images_a)
             self.order_b = np.arange(count) % len(self.images_b)

@@ -21,7 +21,11 @@ TINY = {
     "ConditionalGAN": {"width": 8},
     "StyleGAN2": {"channel_base": 32, "channel_max": 8, "mapping_layers": 1},
     "R3GAN": {"width": 8, "cardinality": 2, "blocks": 1},
+    "Pix2Pix": {"width": 4},
+    "CycleGAN": {"width": 4, "num_blocks": 1},
 }
+# Offline tasks of the translation recipes (datasets.OFFLINE holds the image datasets).
+OFFLINE_TASKS = ("edges2digits", "digits2mnist")
 
 
 def tiny_model(recipe):
@@ -63,12 +67,15 @@ def test_recipe_parses_and_says_everything(name):
     arch, dataset = name.split(".")
     assert recipes.ARCHITECTURES[arch] == recipe.model_class
     assert recipe.description
-    assert {"latent_dim", "image_shape"} <= set(recipe.model)
+    shapes = {"source_shape", "target_shape"} if arch == "pix2pix" else {"shape_a", "shape_b"}
+    assert ({"latent_dim", "image_shape"} if not recipe.is_translation else shapes) <= set(
+        recipe.model
+    )
     assert recipe.batch_size >= 1 and recipe.epochs >= 1 and isinstance(recipe.seed, int)
     assert re.fullmatch(r"keras-gans/[a-z0-9-]+", recipe.repo_id)
-    for role in ("discriminator", "generator"):
+    for role in recipe.optimizer_roles:
         assert isinstance(runner.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
-    offline = recipe.dataset_name in datasets.OFFLINE
+    offline = recipe.dataset_name in (*datasets.OFFLINE, *OFFLINE_TASKS)
     rows = recipes.results(name)
     if offline:
         # Offline datasets run here, so their results must be measured, with a protocol.
@@ -76,7 +83,11 @@ def test_recipe_parses_and_says_everything(name):
     for row in rows:
         assert set(row) == set(recipes.RESULT_COLUMNS)
         assert float(row["wall_time_s"]) > 0 and float(row["images_per_s"]) > 0
-        assert "features" in row["protocol"] and row["backend"] in helpers.BACKENDS
+        assert row["backend"] in helpers.BACKENDS
+        if recipe.is_translation:
+            assert row["protocol"] and (row["l1"] or row["agreement"])
+        else:
+            assert "features" in row["protocol"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -88,6 +99,9 @@ def test_recipe_builds_and_trains_a_few_steps(name):
     same_class = [n for n in RECIPES if recipes.get(n).model_class == recipe.model_class]
     first_of_class = min(same_class, key=lambda n: (np.prod(recipes.get(n).image_shape), n))
     assert type(model).__name__ == recipe.model_class
+    if recipe.is_translation:
+        _check_translation_recipe(recipe, model, train=name == first_of_class)
+        return
     assert model.image_shape == recipe.image_shape
     assert model.latent_dim == recipe.model["latent_dim"]
     assert model.d_optimizer.learning_rate.numpy() == pytest.approx(
@@ -103,6 +117,21 @@ def test_recipe_builds_and_trains_a_few_steps(name):
         x = (images, rng.integers(0, model.num_classes, 16).astype("int32"))
     history = model.fit(x, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["d_loss"][0])
+
+
+def _check_translation_recipe(recipe, model, train):
+    direction = {"direction": "a_to_b"} if recipe.model_class == "CycleGAN" else {}
+    source = recipe.model.get("source_shape") or recipe.model["shape_a"]
+    rate = keras.ops.convert_to_numpy(model.g_optimizer.learning_rate)
+    built = runner.build_optimizer(recipe.optimizers["generator"])
+    assert float(rate) == pytest.approx(float(keras.ops.convert_to_numpy(built.learning_rate)))
+    images = np.zeros((2, *source), "float32")
+    assert model.translate(images, **direction).shape == (2, *recipe.image_shape)
+    if train:
+        rng = np.random.default_rng(0)
+        pair = tuple(rng.uniform(-1, 1, (8, *source)).astype("float32") for _ in range(2))
+        history = model.fit(pair, batch_size=4, epochs=1, verbose=0)
+        assert all(np.isfinite(values[0]) for values in history.history.values())
 
 
 def test_unknown_recipe_lists_known_names_and_close_matches():
@@ -287,3 +316,54 @@ def test_offline_extractor_is_trained_once_and_separates_digits(tmp_path, monkey
     centers = np.stack([features[labels == k].mean(0) for k in range(10)])
     nearest = np.argmin(((features[:, None] - centers[None]) ** 2).sum(-1), axis=1)
     assert (nearest == labels).mean() > 0.6
+
+
+def test_translation_recipes_run_scored_and_resume(tmp_path):
+    out = tmp_path / "pix2pix"
+    overrides = {"width": 4}
+    run = runner.train(
+        "pix2pix.edges2digits", out, epochs=1, max_images=64, model_overrides=overrides, verbose=0
+    )
+    assert set(run["metrics"]) >= {"l1", "psnr", "ssim", "protocol"}
+    assert 0 < run["metrics"]["l1"] < 2 and run["num_images"] == 64
+    header = (out / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"l1", "psnr", "ssim", "d_loss", "g_loss"} <= set(header)
+    card = (out / "README.md").read_text()
+    assert "pipeline_tag: image-to-image" in card and "held-out pairs" in card
+    row = runner.run_folder.result_row(run, "keras-gans train pix2pix.edges2digits")
+    assert row["l1"] and row["psnr"] and row["protocol"].startswith("L1")
+    # CycleGAN, killed mid-epoch and resumed: the same weights as one run.
+    options = dict(
+        epochs=2,
+        max_images=32,
+        batch_size=8,
+        evaluate=False,
+        verbose=0,
+        model_overrides={"width": 4, "num_blocks": 1},
+    )
+    runner.train("cyclegan.digits2mnist", tmp_path / "whole", **options)
+    stop = _StopAtStep(6)  # mid-epoch 2 (4 steps per epoch)
+    with pytest.raises(KeyboardInterrupt):
+        runner.train(
+            "cyclegan.digits2mnist", tmp_path / "cut", backup_every=1, callbacks=[stop], **options
+        )
+    runner.train("cyclegan.digits2mnist", tmp_path / "cut", **options)
+    expected = keras.saving.load_model(tmp_path / "whole" / "model.keras")
+    resumed = keras.saving.load_model(tmp_path / "cut" / "model.keras")
+    assert int(resumed.optimizer.iterations.numpy()) == 8
+    for a, b in zip(expected.weights, resumed.weights, strict=True):
+        if helpers.BACKEND == "torch":
+            np.testing.assert_allclose(np.array(a), np.array(b), atol=1e-4)
+        else:
+            np.testing.assert_array_equal(np.array(a), np.array(b))
+
+
+class _StopAtStep(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.seen = step, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.seen == self.step:
+            raise KeyboardInterrupt
+        self.seen += 1

@@ -19,12 +19,14 @@ from keras_gans.callbacks.generator_ema import GeneratorEMA
 from keras_gans.callbacks.image_grid import ImageGrid
 from keras_gans.callbacks.loss_plot import LossPlot, plot_history
 from keras_gans.callbacks.timelapse import Timelapse, make_timelapse
+from keras_gans.callbacks.translation_metrics import TranslationMetrics
 
 __all__ = [
     "BackupAndRestore",
     "GeneratorEMA",
     "ImageGrid",
     "Timelapse",
+    "TranslationMetrics",
     "LossPlot",
     "make_timelapse",
     "plot_history",

@@ -63,6 +63,7 @@ _TYPE_TAGS = {
     "R3GAN": "r3gan",
     "WGANGP": "wgan-gp",
     "CycleGAN": "cyclegan",
+    "Pix2Pix": "pix2pix",
 }
 
 

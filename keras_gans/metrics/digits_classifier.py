@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import keras
+import numpy as np
 
 from keras_gans import datasets
 from keras_gans.metrics.extractors import FeatureExtractor, register_extractor
@@ -75,6 +76,37 @@ def offline_extractor(weights: str | None = None):
         return datasets.resize_images(images, 28)
 
     return FeatureExtractor(encoder, name=OFFLINE_EXTRACTOR, preprocess=to_28x28, channels=(1,))
+
+
+def digit_classifier(weights: str | None = None):
+    """The offline digit classifier itself: a function from images to 10 logits.
+
+    The same network and cached weights as `offline_extractor`; grayscale
+    images in [-1, 1] of any size are resized to 28x28 first.
+
+    Args:
+        weights: a `.weights.h5` file to load instead of the cached one.
+
+    Example:
+
+    ```python
+    classify = digits_classifier.digit_classifier()
+    classify(images).argmax(-1)   # predicted digits
+    ```
+    """
+    classifier = _classifier()
+    path = weights or _extractor_path()
+    if not os.path.exists(path):
+        if weights is not None:
+            raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
+        _train_classifier(classifier, path)
+    classifier.load_weights(path)
+
+    def classify(images):
+        resized = datasets.resize_images(np.asarray(images, "float32"), 28)
+        return keras.ops.convert_to_numpy(classifier.predict(resized, batch_size=250, verbose=0))
+
+    return classify
 
 
 def _train_classifier(classifier, path):

@@ -221,8 +221,10 @@ class CycleGAN(TranslationModel):
                 shuffle=shuffle,
                 seed=self.seed,
             )
-            batch_size = None
-        return self._fit(x, y, batch_size, kwargs)
+            # The order of each epoch comes from (seed, epoch): resumes are exact.
+            kwargs["callbacks"] = [x.epoch_setter(), *(kwargs.get("callbacks") or [])]
+            batch_size, shuffle = None, False  # Keras must not reorder the batches too
+        return self._fit(x, y, batch_size, {**kwargs, "shuffle": shuffle})
 
     def _unpack(self, data):
         images_a, images_b = unpack_pair(data)

@@ -49,6 +49,10 @@ RESULT_COLUMNS = (
     "images_per_s",
     "fd_digits",
     "kd_digits",
+    "l1",
+    "psnr",
+    "ssim",
+    "agreement",
     "protocol",
     "command",
 )
@@ -60,6 +64,8 @@ ARCHITECTURES = {
     "sngan": "DCGAN",
     "stylegan2": "StyleGAN2",
     "r3gan": "R3GAN",
+    "pix2pix": "Pix2Pix",
+    "cyclegan": "CycleGAN",
 }
 # The recipe whose model and optimizer settings `resolve("dcgan", data=...)` uses.
 ARCHITECTURE_BASES = {
@@ -70,8 +76,24 @@ ARCHITECTURE_BASES = {
     "sngan": "sngan.cifar10",
     "stylegan2": "stylegan2.folder64",
     "r3gan": "r3gan.cifar10",
+    "pix2pix": "pix2pix.facades",
+    "cyclegan": "cyclegan.horse2zebra",
 }
-MODEL_CLASSES = ("GAN", "DCGAN", "ConditionalGAN", "WGANGP", "StyleGAN2", "R3GAN")
+TRANSLATION_CLASSES = ("Pix2Pix", "CycleGAN")
+MODEL_CLASSES = (
+    "GAN",
+    "DCGAN",
+    "ConditionalGAN",
+    "WGANGP",
+    "StyleGAN2",
+    "R3GAN",
+    *TRANSLATION_CLASSES,
+)
+# The [optimizers.*] sections each model class trains with.
+OPTIMIZER_ROLES = {"CycleGAN": ("generator", "discriminator_a", "discriminator_b")}
+DEFAULT_OPTIMIZER_ROLES = ("discriminator", "generator")
+# Model arguments that fix image shapes; data given on the command line replaces them.
+SHAPE_KEYS = ("image_shape", "source_shape", "target_shape", "shape_a", "shape_b")
 _REQUIRED = ("name", "model", "optimizers", "training", "dataset")
 
 
@@ -130,8 +152,20 @@ class Recipe:
         return self.hub.get("repo_id")
 
     @property
+    def is_translation(self) -> bool:
+        return self.model_class in TRANSLATION_CLASSES
+
+    @property
+    def optimizer_roles(self) -> tuple[str, ...]:
+        return OPTIMIZER_ROLES.get(self.model_class, DEFAULT_OPTIMIZER_ROLES)
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(d) for d in self.model.get("image_shape", (28, 28, 1)))
+        """The shape of the images the model makes (a translation model's targets)."""
+        for key in ("image_shape", "target_shape", "shape_b", "source_shape", "shape_a"):
+            if key in self.model:
+                return tuple(int(d) for d in self.model[key])
+        return (28, 28, 1)
 
     def to_dict(self) -> dict:
         """The recipe as plain data (what a run folder's `run.json` stores)."""
@@ -187,7 +221,8 @@ class Recipe:
             recipe.training["batch_size"] = batch_size
         if data is not None:
             recipe.dataset = {"name": os.fspath(data)}
-            recipe.model.pop("image_shape", None)
+            for key in SHAPE_KEYS:
+                recipe.model.pop(key, None)
             recipe.hub = {}
             if recipe.evaluation:
                 recipe.evaluation.pop("extractor", None)  # chosen by the data's channels
@@ -195,7 +230,8 @@ class Recipe:
             recipe.name = f"{recipe.name.split('.')[0]}.{label}"
         if image_size is not None:
             recipe.dataset["image_size"] = image_size
-            recipe.model.pop("image_shape", None)
+            for key in SHAPE_KEYS:
+                recipe.model.pop(key, None)
         if max_images is not None:
             recipe.dataset["max_images"] = max_images
         check(recipe, recipe.name)
@@ -219,7 +255,7 @@ def check(recipe: Recipe, where: str) -> None:
                 f"{where}: [training] {key} must be a positive integer; "
                 f"received {recipe.training.get(key)!r}."
             )
-    for role in ("discriminator", "generator"):
+    for role in recipe.optimizer_roles:
         config = recipe.optimizers.get(role)
         if not isinstance(config, dict) or "class" not in config:
             raise ValueError(

@@ -25,7 +25,9 @@ def build_model(
 
     Args:
         recipe: a `Recipe` or a recipe name.
-        image_shape: overrides the recipe's image shape (e.g. from the data).
+        image_shape: overrides the recipe's image shape (e.g. from the data);
+            translation models take their shapes as `model_overrides`
+            (`source_shape=...`, `shape_a=...`).
         num_classes: overrides the recipe's number of classes.
         compile: compile with the recipe's two optimizers.
         **model_overrides: other constructor arguments to override, e.g.
@@ -52,7 +54,18 @@ def build_model(
     model = cls(**config)
     if compile:
         model.compile(
-            d_optimizer=build_optimizer(recipe.optimizers["discriminator"]),
-            g_optimizer=build_optimizer(recipe.optimizers["generator"]),
+            **{
+                _OPTIMIZER_ARGUMENTS[role]: build_optimizer(recipe.optimizers[role])
+                for role in recipe.optimizer_roles
+            }
         )
     return model
+
+
+# `compile` argument of each [optimizers.<role>] section.
+_OPTIMIZER_ARGUMENTS = {
+    "discriminator": "d_optimizer",
+    "generator": "g_optimizer",
+    "discriminator_a": "d_a_optimizer",
+    "discriminator_b": "d_b_optimizer",
+}

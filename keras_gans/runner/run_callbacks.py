@@ -152,7 +152,7 @@ class SafeBackupAndRestore(BackupAndRestore):
 
 
 class LearningRateScale(keras.callbacks.Callback):
-    """Multiplies both optimizers' learning rates once, after a resumed state is restored.
+    """Multiplies every optimizer's learning rate once, after a resumed state is restored.
 
     Args:
         scale: the factor, e.g. 0.1 to carry on a diverged run more gently.
@@ -163,7 +163,8 @@ class LearningRateScale(keras.callbacks.Callback):
         self.scale = float(scale)
 
     def on_train_begin(self, logs=None):
-        for optimizer in (self.model.d_optimizer, self.model.g_optimizer):
+        names = ("d_optimizer", "g_optimizer", "d_a_optimizer", "d_b_optimizer")
+        for optimizer in [getattr(self.model, n) for n in names if hasattr(self.model, n)]:
             rate = optimizer.learning_rate
             if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
                 raise ValueError("lr_scale cannot scale a learning-rate schedule.")

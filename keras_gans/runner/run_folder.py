@@ -144,9 +144,13 @@ def result_row(run: dict, command: str) -> dict:
         "epochs": run["epochs_done"],
         "wall_time_s": round(run["wall_time_s"]),
         "images_per_s": round(run["images_per_s"] or 0),
-        "fd_digits": _rounded(metrics.get("fd_digits"), 2),
-        "kd_digits": _rounded(metrics.get("kd_digits"), 4),
-        "protocol": protocol,
+        "fd_digits": _rounded(metrics.get("fd_digits", metrics.get("fd_digits_a_to_b")), 2),
+        "kd_digits": _rounded(metrics.get("kd_digits", metrics.get("kd_digits_a_to_b")), 4),
+        "l1": _rounded(metrics.get("l1"), 4),
+        "psnr": _rounded(metrics.get("psnr"), 2),
+        "ssim": _rounded(metrics.get("ssim"), 4),
+        "agreement": _rounded(metrics.get("agreement", metrics.get("agreement_a_to_b")), 3),
+        "protocol": protocol or metrics.get("protocol", ""),
         "command": command,
     }
 

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 import warnings
 
 import keras
 
 from keras_gans import callbacks as gan_callbacks
-from keras_gans import datasets, distribute, recipes
-from keras_gans.hub import card as model_card
+from keras_gans import distribute, recipes
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.recipes import Recipe
-from keras_gans.runner import processes, run_folder
+from keras_gans.runner import processes, run_folder, summary, translation
 from keras_gans.runner.build import build_model
 from keras_gans.runner.run_callbacks import (
     CSVLogger,
@@ -73,52 +71,6 @@ def _evaluation_callback(recipe, data, epochs):
     )
     fid.reference_description = reference_description(data)
     return fid
-
-
-def card_metrics(metrics: dict) -> dict:
-    """The measured values and their protocol, as a model card publishes them."""
-    context = ("feature_extractor", "num_samples", "reference")
-    measured = ("fid", "kid", "fd_", "kd_", "precision", "recall")
-    return {
-        key: value
-        for key, value in metrics.items()
-        if key in context or (key.startswith(measured) and not key.endswith("_std"))
-    }
-
-
-def named_metrics(results, extractor_name):
-    """FID/KID when measured with the FID Inception; else named for their extractor."""
-    if extractor_name == "fid_inception":
-        return dict(results)
-    suffix = "digits" if extractor_name == digits_classifier.OFFLINE_EXTRACTOR else extractor_name
-    rename = {"fid": f"fd_{suffix}", "kid": f"kd_{suffix}", "kid_std": f"kd_{suffix}_std"}
-    return {rename.get(key, key): value for key, value in results.items()}
-
-
-def _card(model, recipe, run, out_dir, grid_path):
-    metrics = card_metrics(run.get("metrics") or {})
-    training_info = {
-        "recipe": recipe.name,
-        "epochs": run["epochs_done"],
-        "batch_size": recipe.batch_size,
-        "training_images": run["num_images"],
-        "device": run["device"],
-        "wall_time": f"{run['wall_time_s']:.0f} s",
-    }
-    caption = "Samples from fixed noise after the last epoch"
-    if model.num_classes is not None:
-        caption += ", one row per class"
-    card = model_card.make_model_card(
-        model,
-        repo_id=recipe.repo_id,
-        dataset=recipe.dataset_name if not datasets.is_folder(recipe.dataset_name) else None,
-        training_info=training_info,
-        metrics=metrics or None,
-        include_optimizer=True,
-        grid_file=os.path.relpath(grid_path, out_dir).replace(os.sep, "/") if grid_path else "",
-        grid_caption=caption + "." if grid_path else "",
-    )
-    card.save(os.path.join(out_dir, run_folder.CARD_FILE))
 
 
 def train(
@@ -270,21 +222,28 @@ def _train_into(
         model_overrides = previous.get("model_overrides") or None
     os.makedirs(out_dir, exist_ok=True)
     paths = run_folder.run_paths(out_dir)
-    images_data = load_training_data(recipe, options.get("stream", False), setup)
-    check_data_fits(recipe, images_data)
-    epochs = recipe.epochs
-    fid = _evaluation_callback(recipe, images_data, epochs) if options["evaluate"] else None
+    epochs, fid, scores = recipe.epochs, None, None
+    if recipe.is_translation:
+        images_data = translation.load(recipe, options["evaluate"])
+        scores = translation.metrics_callback(images_data, recipe, epochs)
+        shapes = {k: v for k, v in images_data.shapes.items() if k not in recipe.model}
+        model_kwargs = {**shapes, **(model_overrides or {})}
+    else:
+        images_data = load_training_data(recipe, options.get("stream", False), setup)
+        check_data_fits(recipe, images_data)
+        if options["evaluate"]:
+            fid = _evaluation_callback(recipe, images_data, epochs)
+        model_kwargs = dict(
+            image_shape=images_data.image_shape,
+            num_classes=images_data.num_classes,
+            **(model_overrides or {}),
+        )
 
     keras.utils.set_random_seed(recipe.seed)
     if status == "finished":
         model = from_pretrained(paths["model"])
     else:
-        model = build_model(
-            recipe,
-            image_shape=images_data.image_shape,
-            num_classes=images_data.num_classes,
-            **(model_overrides or {}),
-        )
+        model = build_model(recipe, **model_kwargs)
     run = {
         "status": "training",
         "recipe": recipe.to_dict(),
@@ -306,17 +265,27 @@ def _train_into(
     if initial_epoch:
         run_folder.truncate_csv(paths["metrics"], initial_epoch)
 
-    batches = fit_inputs(images_data, model, recipe.batch_size, recipe.seed, initial_epoch, setup)
     timer = EpochTimer()
-    guard = DivergenceGuard(max_loss=options["max_loss"])
-    grids = gan_callbacks.ImageGrid(
-        paths["samples"], num_images=64, class_names=images_data.class_names
-    )
+    losses = [metric.name for metric in model.metrics if metric.name.endswith("_loss")]
+    guard = DivergenceGuard(max_loss=options["max_loss"], monitor=losses)
+    if recipe.is_translation:
+        batches = translation.fit_inputs(images_data, initial_epoch)
+        grids = gan_callbacks.ImageGrid(paths["samples"], examples=images_data.examples)
+    else:
+        batches = fit_inputs(
+            images_data, model, recipe.batch_size, recipe.seed, initial_epoch, setup
+        )
+        grids = gan_callbacks.ImageGrid(
+            paths["samples"], num_images=64, class_names=images_data.class_names
+        )
     run_callbacks = [batches.epoch_setter(), guard, timer, grids]
     metric_keys = ()
+    if scores is not None:
+        metric_keys = images_data.metric_keys
+        run_callbacks.append(scores)
     if fid is not None:
         # Logged as fid/kid; published under the name of what measured them (fd_digits ...).
-        names = named_metrics(dict.fromkeys(("fid", "kid", "kid_std")), fid.extractor.name)
+        names = summary.named_metrics(dict.fromkeys(("fid", "kid", "kid_std")), fid.extractor.name)
         metric_keys = tuple(names.keys())
         run_callbacks += [fid, RenameLogs(zip(("fid", "kid", "kid_std"), metric_keys))]
     run_callbacks += [
@@ -356,10 +325,13 @@ def _train_into(
     # instant leaves one of the two, and a re-run finishes from the backup.
     run_folder.save_model_atomically(model, paths["model"])
     run["wall_time_s"] += time.perf_counter() - started
-    _finish_run(run, model, recipe, paths, fid, timer, grids, trained=epochs - initial_epoch)
+    measured = translation.results(scores, images_data) if recipe.is_translation else None
+    summary.finish_run(
+        run, model, recipe, paths, fid, timer, grids, epochs - initial_epoch, measured
+    )
     files.write_json(paths["run"], run)
     shutil.rmtree(paths["backup"], ignore_errors=True)
-    _print_summary(run)
+    summary.print_summary(run)
     return run
 
 
@@ -397,56 +369,3 @@ class DivergedError(RuntimeError):
     """A run stopped on a non-finite or exploding loss; its last good state is on disk."""
 
     user_error = True  # the CLI prints it as one line
-
-
-def _finish_run(run, model, recipe, paths, fid, timer, grids, trained):
-    """Records what a finished run reached and writes its loss plot and model card."""
-    history = run_folder.read_csv_history(paths["metrics"])
-    if history:
-        extra = [key for key in history if key.startswith(("fid", "kid", "fd_", "kd_"))]
-        extra = [key for key in extra if not key.endswith("_std")]
-        gan_callbacks.plot_history(history, paths["losses"], extra_keys=extra, title=recipe.name)
-    run["status"] = "finished"
-    run["epochs_done"] = recipe.epochs
-    run["train_seconds"] = timer.seconds
-    run["images_per_s"] = trained * run["num_images"] / timer.seconds if timer.seconds else None
-    if fid is not None and fid.history:
-        last = fid.history[-1]
-        measured = {key: last[key] for key in ("fid", "kid", "kid_std") if key in last}
-        run["metrics"] = {
-            **named_metrics(measured, fid.extractor.name),
-            "epoch": last["epoch"],
-            "feature_extractor": fid.extractor.name,
-            "num_samples": fid.num_samples,
-            "reference": fid.reference_description,
-        }
-    keys = ("model", "timelapse", "losses", "metrics", "card", "samples")
-    run["files"] = {key: paths[key] for key in keys}
-    run["files"]["grid"] = grids.paths[-1] if grids.paths else None
-    _card(model, recipe, run, os.path.dirname(paths["run"]), run["files"]["grid"])
-
-
-def _print_summary(run):
-    files = run["files"]
-    lines = [
-        f"Done: {run['epochs_done']} epochs in {run['wall_time_s']:.0f} s "
-        f"({run['images_per_s'] or 0:.0f} images/s on {run['backend']}, {run['device']}).",
-    ]
-    metrics = card_metrics(run.get("metrics") or {})
-    context = ("feature_extractor", "num_samples", "reference")
-    values = [f"{k} {v:.4g}" for k, v in metrics.items() if k not in context]
-    if values and "feature_extractor" in metrics:
-        lines.append(
-            f"{', '.join(values)} ({metrics['feature_extractor']} features, "
-            f"{metrics['num_samples']} generated vs {metrics.get('reference', 'the data')})"
-        )
-    rows = [
-        ("samples", files["grid"] or files["samples"]),
-        ("timelapse", files["timelapse"]),
-        ("losses", files["losses"]),
-        ("metrics", files["metrics"]),
-        ("model", files["model"]),
-        ("model card", files["card"]),
-    ]
-    lines += [f"  {name:<11}{path}" for name, path in rows]
-    print("\n".join(lines), file=sys.stdout)

@@ -59,8 +59,10 @@ def load_training_data(recipe: Recipe, stream: bool = False, setup=None):
 
 
 def num_images(data) -> int:
-    """How many images the data holds (a stream's `len` is its steps)."""
-    return len(data.paths) if isinstance(data, ImageFolderStream) else len(data)
+    """How many images (or pairs) the data holds (a stream's `len` is its steps)."""
+    if isinstance(data, ImageFolderStream):
+        return len(data.paths)
+    return data.num_images if hasattr(data, "batches") else len(data)
 
 
 def data_name(data) -> str:
