@@ -136,7 +136,9 @@ def _digits2mnist(common, evaluate, image_size, limit):
             for direction in tasks
             for metric in ("agreement", "fd_digits", "kd_digits")
         )
-    examples = {"a_to_b": held_a[:GRID_ROWS], "b_to_a": held_b[:GRID_ROWS]}
+    # Spread over the held-out images: mnist5k is ordered by class.
+    spread = np.linspace(0, EVALUATION_IMAGES - 1, GRID_ROWS).astype(int)
+    examples = {"a_to_b": held_a[spread], "b_to_a": held_b[spread]}
     return TranslationData(
         "digits2mnist", batches, {"shape_a": shape, "shape_b": shape}, examples, tasks, keys
     )
