@@ -5,10 +5,15 @@ CSV gives milliseconds per generator step and the ratio to the plain model.
 WGAN-GP is timed with `d_steps=1` here so the ratio shows the penalty's own
 cost (the default 5 critic steps cost about 5 discriminator updates more).
 
+`--compile` instead times the plain DCGAN under each backend's compile options:
+`jit_compile=True` (torch: `torch.compile` of the step; TensorFlow: XLA) against the
+default, and on JAX `steps_per_execution=4` (four steps per compiled call) against 1.
+
 Usage:
 
 ```bash
 KERAS_BACKEND=tensorflow python -m benchmarks.options --out benchmarks/results/options_cpu.csv
+KERAS_BACKEND=torch python -m benchmarks.options --compile --out benchmarks/results/compile_cpu.csv
 ```
 """
 
@@ -37,12 +42,19 @@ VARIANTS = {
 }
 
 
-def time_variant(class_name, kwargs, args, images, labels):
+COMPILE_VARIANTS = {
+    "jax": {"default (jit)": {}, "steps_per_execution=4": {"steps_per_execution": 4}},
+    "tensorflow": {"default (no XLA)": {}, "jit_compile=True (XLA)": {"jit_compile": True}},
+    "torch": {"default (eager)": {}, "jit_compile=True (torch.compile)": {"jit_compile": True}},
+}
+
+
+def time_variant(class_name, kwargs, args, images, labels, compile_kwargs=None):
     keras.utils.set_random_seed(0)
     model = getattr(keras_gans, class_name)(
         latent_dim=args.latent_dim, image_shape=tuple(args.image_shape), width=args.width, **kwargs
     )
-    model.compile()
+    model.compile(**(compile_kwargs or {}))
     data = images if model.num_classes is None else (images, labels)
     warmup = (
         data[: args.batch_size * 2]
@@ -70,6 +82,7 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--image-shape", type=int, nargs=3, default=[28, 28, 1])
     parser.add_argument("--out", help="CSV file to append the rows to")
+    parser.add_argument("--compile", action="store_true", help="time the compile options")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     count = args.batch_size * args.steps
@@ -77,8 +90,16 @@ def main(argv=None):
     labels = rng.integers(0, 10, count).astype("int32")
     backend, device = keras.backend.backend(), device_name(keras.backend.backend())
     rows, baseline = [], None
-    for name, (class_name, kwargs) in VARIANTS.items():
-        ms = time_variant(class_name, kwargs, args, images, labels)
+    if args.compile:
+        variants = {name: ("DCGAN", {}, kw) for name, kw in COMPILE_VARIANTS[backend].items()}
+    else:
+        variants = {name: (cls, kwargs, {}) for name, (cls, kwargs) in VARIANTS.items()}
+    for name, (class_name, kwargs, compile_kwargs) in variants.items():
+        try:
+            ms = time_variant(class_name, kwargs, args, images, labels, compile_kwargs)
+        except Exception as error:  # a compile option this backend cannot run: say why
+            print(f"{backend:>10} {name:>24} failed: {type(error).__name__}: {error}"[:300])
+            continue
         baseline = baseline or ms
         row = {
             "backend": backend,

@@ -13,7 +13,7 @@ model is then trained by the shortest hand-written loop that does the same work:
 - per step one discriminator update, then one generator update on the same
   batch, then the EMA update of the sampling generator (both models keep one);
 - StyleGAN2's lazy regularisation at the model's cadence (`r1_interval`,
-  `pl_interval`), counted from step 0 in both: the loop passes the same 1.0/0.0
+  `pl_interval`, the defaults), counted from step 0 in both: the loop passes the same 1.0/0.0
   masks the model computes, a tensor on TensorFlow and JAX (the penalty is
   computed and multiplied by 0, as in `fit`), a Python float on torch (the
   penalty is skipped, as in `fit`). Both runs use the same warm-up length, so the
@@ -34,7 +34,9 @@ path length come from `model._input_gradient` in every loop (the objective calls
 
 What the loops leave out, and `fit` does: the five loss/accuracy metrics, the
 model's step counters (`d_reg_step`, `g_reg_step`, `optimizer.iterations`) and the
-per-batch data checks.
+per-batch data checks. As a check that both did the same updates, each pair prints
+the largest difference between the two models' generator, discriminator, EMA
+generator, `w_avg` and `pl_mean` after training (same seed, batches and noise stream).
 
 Usage:
 
@@ -42,16 +44,27 @@ Usage:
 python -m benchmarks.style_families --out benchmarks/results/style_families_cpu.csv
 python -m benchmarks.style_families --backends tensorflow --sizes 64 --steps 4
 python -m benchmarks.style_families --models r3gan --sizes 32 --batch-size 16
+python -m benchmarks.style_families --threads 1      # a CPU shared with other work
 ```
 
-Caveats: on CPU the numbers are seconds-long windows of a few steps (`--steps`),
-so a busy machine moves them by tens of percent; read fit/loop from one row, and
-compare rows only from one run. The model settings are small (see the `settings`
-column), far below the papers' widths, so that a 64x64 step stays under a second on
-a 2-core CPU; they are realistic in structure (mapping network, modulated convs,
-lazy R1 and path length, minibatch std; R3GAN's grouped-conv ResNets and R1 + R2),
-not in size. On torch the penalty steps in the timed window depend on `--steps`
-and `--warmup-steps` (lazy penalties are skipped on the other steps).
+Caveats:
+
+- On CPU a row is a window of a few steps (`--steps`), seconds long, so a busy
+  machine moves it by tens of percent; read fit/loop within one row, and compare
+  rows only within one run.
+- `--threads N` sets OMP_NUM_THREADS and TensorFlow's intra/inter-op threads in
+  each backend's process (written into `settings`). On a CPU shared with another
+  job, torch's default two-thread OpenMP pool ran 4-20x slower than one thread.
+- The model settings (the `settings` column) are small, far below the papers'
+  widths, so that a 64x64 step stays around a second on a 2-core CPU; they are
+  complete in structure (mapping network, modulated convs, lazy R1 and path
+  length, minibatch std; R3GAN's grouped-conv ResNets with R1 + R2), not in size.
+- R3GAN's grouped convolutions are slow off-GPU on TensorFlow (Keras' TensorFlow
+  backend compiles each grouped conv alone with XLA on CPU; not the whole step)
+  and on JAX/XLA CPU, so its CPU rows there say little about a GPU.
+- On torch a lazy penalty is skipped on the steps it does not run, so the rate
+  depends on how many penalty steps fall in the timed window (`--warmup-steps`,
+  `--steps`); fit and loop see the same ones.
 """
 
 import argparse
@@ -81,7 +94,7 @@ FIELDS = [
     "keras_version",
 ]
 
-# Small but complete networks: a 64x64 step well under a second on 2 CPU cores.
+# Small but complete networks: a 64x64 step about a second or less on 2 CPU cores (torch).
 SETTINGS = {
     "stylegan2": dict(latent_dim=64, mapping_layers=2, channel_base=1024, channel_max=64),
     "r3gan": dict(latent_dim=64, width=24, cardinality=4, blocks=1, expansion=2),
