@@ -143,8 +143,9 @@ def time_model(name, args, a, b):
     if BACKEND != "jax":
         model = build(name, args)
         step = hand_step(name, model)
+        tensor = keras.ops.convert_to_tensor  # as fit feeds them (torch layers refuse NumPy)
         batches = [
-            (a[i : i + args.batch_size], b[i : i + args.batch_size])
+            (tensor(a[i : i + args.batch_size]), tensor(b[i : i + args.batch_size]))
             for i in range(0, len(a), args.batch_size)
         ]
         step(*batches[0])  # trace / warm up

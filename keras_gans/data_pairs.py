@@ -150,10 +150,19 @@ class _EpochOrder(keras.utils.PyDataset):
 
     def epoch_setter(self) -> keras.callbacks.Callback:
         """A callback that sets the epoch `fit` begins (resumed runs included)."""
-        return _SetEpoch(self)
+        return EpochSetter(self)
 
 
-class _SetEpoch(keras.callbacks.Callback):
+class EpochSetter(keras.callbacks.Callback):
+    """Calls `batches.set_epoch(epoch)` as each epoch of `fit` begins (resumed runs included).
+
+    Keras also calls `PyDataset.on_epoch_end` after peeking at the first batch, so
+    batches whose order depends on the epoch take it from `fit`'s own count.
+
+    Args:
+        batches: anything with `set_epoch(epoch)`.
+    """
+
     def __init__(self, batches):
         super().__init__()
         self.batches = batches

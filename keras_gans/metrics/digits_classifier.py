@@ -63,13 +63,7 @@ def offline_extractor(weights: str | None = None):
     fid = keras_gans.metrics.frechet_inception_distance(real, fake, extractor=extractor)
     ```
     """
-    classifier = _classifier()
-    path = weights or _extractor_path()
-    if not os.path.exists(path):
-        if weights is not None:
-            raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
-        _train_classifier(classifier, path)
-    classifier.load_weights(path)
+    classifier = _trained_classifier(weights)
     encoder = keras.Model(classifier.input, classifier.get_layer("features").output)
 
     def to_28x28(images):
@@ -94,6 +88,17 @@ def digit_classifier(weights: str | None = None):
     classify(images).argmax(-1)   # predicted digits
     ```
     """
+    classifier = _trained_classifier(weights)
+
+    def classify(images):
+        resized = datasets.resize_images(np.asarray(images, "float32"), 28)
+        return keras.ops.convert_to_numpy(classifier.predict(resized, batch_size=250, verbose=0))
+
+    return classify
+
+
+def _trained_classifier(weights=None):
+    """The classifier with `weights`, else the cached ones (trained once if missing)."""
     classifier = _classifier()
     path = weights or _extractor_path()
     if not os.path.exists(path):
@@ -101,12 +106,7 @@ def digit_classifier(weights: str | None = None):
             raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
         _train_classifier(classifier, path)
     classifier.load_weights(path)
-
-    def classify(images):
-        resized = datasets.resize_images(np.asarray(images, "float32"), 28)
-        return keras.ops.convert_to_numpy(classifier.predict(resized, batch_size=250, verbose=0))
-
-    return classify
+    return classifier
 
 
 def _train_classifier(classifier, path):

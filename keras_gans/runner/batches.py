@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_gans import datasets
+from keras_gans.data_pairs import EpochSetter
 
 
 class EpochBatches(keras.utils.PyDataset):
@@ -78,13 +79,4 @@ class EpochBatches(keras.utils.PyDataset):
         so the epoch is set from `fit`'s own count instead. Pass `shuffle=False` to
         `fit`: the order within an epoch is this dataset's.
         """
-        return _SetEpoch(self)
-
-
-class _SetEpoch(keras.callbacks.Callback):
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.set_epoch(epoch)
+        return EpochSetter(self)
