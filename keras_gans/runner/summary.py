@@ -90,9 +90,9 @@ def finish_run(run, model, recipe, paths, fid, timer, grids, trained, measured=N
     run["images_per_s"] = trained * run["num_images"] / timer.seconds if timer.seconds else None
     if fid is not None and fid.history:
         last = fid.history[-1]
-        measured = {key: last[key] for key in ("fid", "kid", "kid_std") if key in last}
+        distances = {key: last[key] for key in ("fid", "kid", "kid_std") if key in last}
         run["metrics"] = {
-            **named_metrics(measured, fid.extractor.name),
+            **named_metrics(distances, fid.extractor.name),
             "epoch": last["epoch"],
             "feature_extractor": fid.extractor.name,
             "num_samples": fid.num_samples,
