@@ -100,7 +100,10 @@ def test_recipe_builds_and_trains_a_few_steps(name):
     first_of_class = min(same_class, key=lambda n: (np.prod(recipes.get(n).image_shape), n))
     assert type(model).__name__ == recipe.model_class
     if recipe.is_translation:
-        _check_translation_recipe(recipe, model, train=name == first_of_class)
+        # CycleGAN's smallest recipe trains through the runner in
+        # test_translation_recipes_run_scored_and_resume (a step traces for ~40 s on TF).
+        train = name == first_of_class and recipe.model_class != "CycleGAN"
+        _check_translation_recipe(recipe, model, train=train)
         return
     assert model.image_shape == recipe.image_shape
     assert model.latent_dim == recipe.model["latent_dim"]
