@@ -20,8 +20,15 @@ def quality(name: str) -> str:
         return "not yet measured"
     cells = []
     for row in rows:
-        metric = f"FD {float(row['fd_digits']):.2f} (digit features)" if row["fd_digits"] else ""
-        cells.append(f"{metric or 'measured'}, {row['backend']}, {row['epochs']} epochs")
+        if row.get("l1"):  # paired translation: held-out pairs
+            metric = f"L1 {float(row['l1']):.3f}, PSNR {float(row['psnr']):.1f} dB (held out)"
+        elif row.get("agreement"):  # unpaired translation
+            metric = f"class kept {float(row['agreement']):.0%}, FD {float(row['fd_digits']):.2f}"
+        elif row["fd_digits"]:
+            metric = f"FD {float(row['fd_digits']):.2f} (digit features)"
+        else:
+            metric = "measured"
+        cells.append(f"{metric}, {row['backend']}, {row['epochs']} epochs")
     return "; ".join(cells)
 
 
