@@ -1,0 +1,200 @@
+"""One command for this machine's benchmark table: every family's `fit` next to its hand loop.
+
+Runs the per-family benchmarks, each into its own CSV under `benchmarks/results/`:
+
+- `throughput.py`: DCGAN at 28x28 (fit vs a hand-written loop, all backends);
+- `style_families.py`: StyleGAN2 and R3GAN at 32x32 and 64x64;
+- `translation.py`: Pix2Pix and CycleGAN at 64x64 (per backend);
+
+then merges their rows into `benchmarks/results/<device>.csv` (one schema: family, model,
+backend, image shape, dtype, batch, images/s of `fit` and of the loop, their ratio, the
+settings and the CSV each row came from) and rewrites the table between the
+`benchmark-table` markers of README.md from it.
+
+Usage:
+
+```bash
+python -m benchmarks.run_all                 # run everything here (tens of minutes on a CPU)
+python -m benchmarks.run_all --render-only   # merge the CSVs already there, re-render README
+python -m benchmarks.run_all --device cpu-2core --families dcgan translation
+```
+
+Every row is float32: the per-family scripts do not set a mixed-precision policy yet, so
+the `dtype` column says float32 and bfloat16 rows are not produced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
+README = os.path.join(ROOT, "README.md")
+START, END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+COLUMNS = (
+    "family",
+    "model",
+    "backend",
+    "image_shape",
+    "dtype",
+    "batch_size",
+    "fit_images_per_s",
+    "loop_images_per_s",
+    "fit_over_loop",
+    "settings",
+    "source",
+)
+# family -> (CSV under results/, the commands that fill it)
+FAMILIES = {
+    "dcgan": ("throughput_cpu.csv", [["-m", "benchmarks.throughput"]]),
+    "style": ("style_families_cpu.csv", [["-m", "benchmarks.style_families", "--threads", "1"]]),
+    "translation": (
+        "translation_cpu.csv",
+        [
+            ["-m", "benchmarks.translation", "--steps", "30", f"--backend={b}"]
+            for b in (
+                "tensorflow",
+                "torch",
+                "jax",
+            )
+        ],
+    ),
+}
+
+
+def default_device() -> str:
+    """A file-name-safe name of this machine: `cpu-x86_64-2cores`."""
+    return f"cpu-{platform.machine() or 'unknown'}-{os.cpu_count()}cores"
+
+
+def run(families):
+    """Runs the benchmarks of `families`, replacing their CSVs."""
+    for family in families:
+        name, commands = FAMILIES[family]
+        path = os.path.join(RESULTS, name)
+        if os.path.exists(path):
+            os.remove(path)
+        for command in commands:
+            env = dict(os.environ)
+            arguments = []
+            for argument in command:
+                if argument.startswith("--backend="):  # translation.py: one backend per process
+                    env["KERAS_BACKEND"] = argument.split("=", 1)[1]
+                else:
+                    arguments.append(argument)
+            print("$", " ".join(["python", *arguments, "--out", path]), flush=True)
+            subprocess.run(
+                [sys.executable, *arguments, "--out", path], cwd=ROOT, env=env, check=True
+            )
+
+
+def _read(name):
+    path = os.path.join(RESULTS, name)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def merged_rows():
+    """The rows of every family's CSV in the common schema."""
+    rows = []
+    for row in _read(FAMILIES["dcgan"][0]):
+        rows.append(
+            {
+                "family": "dcgan",
+                "model": row["model"],
+                "backend": row["backend"] + (" (XLA)" if row["jit_compile"] == "xla=True" else ""),
+                "image_shape": row["image_shape"],
+                "batch_size": row["batch_size"],
+                "settings": f"jit_compile {row['jit_compile']}",
+                "source": FAMILIES["dcgan"][0],
+                **_rates(row),
+            }
+        )
+    for family, key in (("style", "settings"), ("translation", "width")):
+        for row in _read(FAMILIES[family][0]):
+            rows.append(
+                {
+                    "family": family,
+                    "model": row["model"],
+                    "backend": row["backend"],
+                    "image_shape": row["image_shape"],
+                    "batch_size": row["batch_size"],
+                    "settings": row[key] if key == "settings" else f"width={row[key]}",
+                    "source": FAMILIES[family][0],
+                    **_rates(row),
+                }
+            )
+    for row in rows:
+        row["dtype"] = "float32"
+    return rows
+
+
+def _rates(row):
+    return {
+        key: row.get(key, "") for key in ("fit_images_per_s", "loop_images_per_s", "fit_over_loop")
+    }
+
+
+def write_csv(rows, device):
+    path = os.path.join(RESULTS, f"{device}.csv")
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def markdown(rows, device) -> str:
+    lines = [
+        f"Measured on `{device}` (`python -m benchmarks.run_all`, float32; "
+        f"`benchmarks/results/{device}.csv`):",
+        "",
+        "| model | backend | images | batch | `fit` images/s | loop images/s | fit / loop |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['model']} | {row['backend']} | {row['image_shape']} | {row['batch_size']} | "
+            f"{row['fit_images_per_s']} | {row['loop_images_per_s'] or '-'} | "
+            f"{row['fit_over_loop'] or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def render_readme(table: str, path=README) -> None:
+    """Replaces the text between the benchmark-table markers of README.md with `table`."""
+    with open(path) as file:
+        text = file.read()
+    if START not in text or END not in text:
+        raise ValueError(f"{path} has no {START} ... {END} block to render into.")
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    text = pattern.sub(lambda _: f"{START}\n{table}\n{END}", text)
+    with open(path, "w") as file:
+        file.write(text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--device", default=default_device(), help="name of the merged CSV")
+    parser.add_argument("--render-only", action="store_true", help="merge and render, run nothing")
+    args = parser.parse_args(argv)
+    if not args.render_only:
+        run(args.families)
+    rows = merged_rows()
+    path = write_csv(rows, args.device)
+    render_readme(markdown(rows, args.device))
+    print(f"{len(rows)} rows -> {path}; README.md table rendered")
+
+
+if __name__ == "__main__":
+    main()
