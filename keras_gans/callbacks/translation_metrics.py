@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_gans.metrics import translation as scores
+from keras_gans.metrics.digits_classifier import OFFLINE_EXTRACTOR, distance_names
 from keras_gans.metrics.extractors import get_feature_extractor
 from keras_gans.metrics.frechet import frechet_distance
 from keras_gans.metrics.kernel import kernel_distance
@@ -49,7 +50,7 @@ class TranslationMetrics(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, tasks, extractor="mnist5k_classifier", every_n_epochs=1, batch_size=250):
+    def __init__(self, tasks, extractor=OFFLINE_EXTRACTOR, every_n_epochs=1, batch_size=250):
         super().__init__()
         if not tasks:
             raise ValueError("`tasks` must give at least one direction to score.")
@@ -105,8 +106,8 @@ class TranslationMetrics(keras.callbacks.Callback):
             )
         real = self._references[direction]
         fake = compute_statistics(translated, self._extractor, keep_features=True)
-        name = "digits" if self._extractor.name == "mnist5k_classifier" else self._extractor.name
-        fd_key, kd_key = ("fid", "kid") if name == "fid_inception" else (f"fd_{name}", f"kd_{name}")
+        names = distance_names(self._extractor.name)
+        fd_key, kd_key = names["fid"], names["kid"]
         subset = min(1000, len(real.features), len(fake.features))
         kid, _ = kernel_distance(real.features, fake.features, subset_size=subset, seed=0)
         return {

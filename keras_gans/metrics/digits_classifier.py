@@ -127,6 +127,22 @@ def _train_classifier(classifier, path):
         os.replace(temporary + ".weights.h5", temporary)
 
 
+def distance_names(extractor_name: str) -> dict:
+    """How Frechet/kernel distances measured with `extractor_name` are published.
+
+    `fid`/`kid` only with the FID Inception (comparable with papers); otherwise
+    named for the extractor: `fd_digits`/`kd_digits` for this offline classifier,
+    `fd_<name>`/`kd_<name>` for any other.
+
+    Returns:
+        `{"fid": ..., "kid": ..., "kid_std": ...}`.
+    """
+    if extractor_name == "fid_inception":
+        return {"fid": "fid", "kid": "kid", "kid_std": "kid_std"}
+    suffix = "digits" if extractor_name == OFFLINE_EXTRACTOR else extractor_name
+    return {"fid": f"fd_{suffix}", "kid": f"kd_{suffix}", "kid_std": f"kd_{suffix}_std"}
+
+
 def default_extractor(channels: int) -> str:
     """The offline digit classifier for grayscale images, the FID Inception for colour ones."""
     return OFFLINE_EXTRACTOR if channels == 1 else "fid_inception"

@@ -36,10 +36,7 @@ def card_metrics(metrics: dict) -> dict:
 
 def named_metrics(results, extractor_name):
     """FID/KID when measured with the FID Inception; else named for their extractor."""
-    if extractor_name == "fid_inception":
-        return dict(results)
-    suffix = "digits" if extractor_name == digits_classifier.OFFLINE_EXTRACTOR else extractor_name
-    rename = {"fid": f"fd_{suffix}", "kid": f"kd_{suffix}", "kid_std": f"kd_{suffix}_std"}
+    rename = digits_classifier.distance_names(extractor_name)
     return {rename.get(key, key): value for key, value in results.items()}
 
 

@@ -50,6 +50,13 @@ class BaseGANTrainer:
         """
         raise NotImplementedError
 
+    def _draw_batches(self, iterator):
+        """Draws one execution's batches (`steps_per_execution`) from `iterator`, unused."""
+        for _ in range(self.steps_per_execution):
+            if next(iterator, None) is None:
+                break
+        return self.steps_per_execution
+
     def _skipped_logs(self, *args):
         """What the train function returns for a skipped call (no metric changed)."""
         return {metric.name: 0.0 for metric in self.metrics}

@@ -67,10 +67,7 @@ class JAXGANTrainer(BaseGANTrainer):
         return gradient
 
     def _skip_step(self, state, iterator):
-        for _ in range(self.steps_per_execution):
-            if next(iterator, None) is None:
-                break
-        return self.steps_per_execution
+        return self._draw_batches(iterator)
 
     def _skipped_logs(self, state, iterator):
         return super()._skipped_logs(), state

@@ -26,10 +26,7 @@ class TensorFlowGANTrainer(BaseGANTrainer):
         return tape.gradient(total, inputs)
 
     def _skip_step(self, iterator):
-        for _ in range(self.steps_per_execution):
-            if next(iterator, None) is None:
-                break
-        return self.steps_per_execution
+        return self._draw_batches(iterator)
 
     def train_step(self, data):
         return _per_replica_logs(self._gan_train_step(data))
