@@ -23,7 +23,8 @@ def quality(name: str) -> str:
         if row.get("l1"):  # paired translation: held-out pairs
             metric = f"L1 {float(row['l1']):.3f}, PSNR {float(row['psnr']):.1f} dB (held out)"
         elif row.get("agreement"):  # unpaired translation
-            metric = f"class kept {float(row['agreement']):.0%}, FD {float(row['fd_digits']):.2f}"
+            kept, distance = float(row["agreement"]), float(row["fd_digits"])
+            metric = f"class kept {kept:.0%}, FD {distance:.2f} (digit features)"
         elif row["fd_digits"]:
             metric = f"FD {float(row['fd_digits']):.2f} (digit features)"
         else:
