@@ -7,7 +7,8 @@ its batch trains the discriminator and its kept backward function (vjp) the
 generator. Only the gradient mechanics differ between JAX, TensorFlow and
 PyTorch, so each backend's trainer implements them (`_minimize`,
 `_forward_with_backward`, ...) and the plumbing Keras' own trainer for that
-backend expects (see `jax.py`, `tensorflow.py`, `torch.py` beside this file). Everything else lives here, written once.
+backend expects (see `jax.py`, `tensorflow.py`, `torch.py` beside this file).
+Everything else lives here, written once.
 """
 
 from keras import ops
