@@ -6,7 +6,7 @@ warm-up step on random RGB images.
 
 Usage:
     KERAS_BACKEND=tensorflow python -m benchmarks.large_images --steps 3 --batch-size 16
-Writes benchmarks/results/large_images_<device>.csv.
+Writes benchmarks/results/large_images_cpu.csv (large_images_<device>.csv on an accelerator).
 """
 
 import argparse
@@ -67,7 +67,8 @@ def main():
             print(row, flush=True)
             rows.append(row)
     device = rows[0]["device"].split(" (")[0].replace(" ", "_").lower()
-    out = args.out or os.path.join("benchmarks", "results", f"large_images_{device}.csv")
+    name = "cpu" if "CPU" in rows[0]["device"] else device
+    out = args.out or os.path.join("benchmarks", "results", f"large_images_{name}.csv")
     append_rows(out, rows)
     print(f"Wrote {out}")
 

@@ -5,6 +5,10 @@ Runs the per-family benchmarks, each into its own CSV under `benchmarks/results/
 - `throughput.py`: DCGAN at 28x28 (fit vs a hand-written loop, all backends);
 - `style_families.py`: StyleGAN2 and R3GAN at 32x32 and 64x64;
 - `translation.py`: Pix2Pix and CycleGAN at 64x64 (per backend);
+- `tutorial_loop.py`: the TensorFlow DCGAN tutorial's networks, `fit` (both update rules)
+  against the tutorial's own loop, medians over several processes;
+- `large_images.py`: DCGAN and ConditionalGAN at 64, 128 and 256 pixels (images/s of
+  `fit` and peak memory; no loop);
 
 then merges their rows into `benchmarks/results/<device>.csv` (one schema: family, model,
 backend, image shape, dtype, batch, images/s of `fit` and of the loop, their ratio, the
@@ -49,6 +53,7 @@ COLUMNS = (
     "loop_images_per_s",
     "fit_over_loop",
     "settings",
+    "peak_memory_gb",
     "source",
 )
 # family -> (CSV under results/, the commands that fill it)
@@ -66,6 +71,15 @@ FAMILIES = {
             )
         ],
     ),
+    "tutorial": (
+        "tutorial_cpu.csv",
+        [
+            ["-m", "benchmarks.tutorial_loop", "--backends", "tensorflow", "--repeats", "3"],
+            ["-m", "benchmarks.tutorial_loop", "--backends", "torch", "jax", "--repeats", "2"]
+            + ["--images", "2560", "--note", "2560 digits per epoch"],
+        ],
+    ),
+    "large": ("large_images_cpu.csv", [["-m", "benchmarks.large_images"]]),
 }
 
 
@@ -133,9 +147,60 @@ def merged_rows():
                     **_rates(row),
                 }
             )
+    rows += _tutorial_rows() + _large_image_rows()
     for row in rows:
         row["dtype"] = "float32"
     return rows
+
+
+def _tutorial_rows():
+    """One row per backend and update rule: medians over processes, against the loop's."""
+    rows = []
+    medians = [row for row in _read(FAMILIES["tutorial"][0]) if row["process"] == "median"]
+    for row in medians:
+        if row["variant"] == "loop":
+            continue
+        loop = [
+            other["images_per_s"]
+            for other in medians
+            if other["variant"] == "loop" and other["backend"] == row["backend"]
+        ]
+        spread = f"spread between processes {float(row['spread']):.0%}"
+        rows.append(
+            {
+                "family": "tutorial",
+                "model": f"TF tutorial DCGAN, update={row['variant'].split('_', 1)[1]}",
+                "backend": row["backend"],
+                "image_shape": "28x28x1",
+                "batch_size": row["batch_size"],
+                "fit_images_per_s": row["images_per_s"],
+                "loop_images_per_s": loop[-1] if loop else "",
+                "fit_over_loop": row["fit_over_loop"],
+                "settings": f"median of processes, {spread}; {row['note']}".rstrip("; "),
+                "source": FAMILIES["tutorial"][0],
+            }
+        )
+    return rows
+
+
+def _large_image_rows():
+    return [
+        {
+            "family": "large",
+            "model": f"{row['model']} ({int(row['generator_params']) / 1e6:.0f}M + "
+            f"{int(row['discriminator_params']) / 1e6:.0f}M parameters)",
+            "backend": row["backend"],
+            "image_shape": f"{row['image_size']}x{row['image_size']}x3",
+            "batch_size": row["batch_size"],
+            "fit_images_per_s": row["images_per_s"],
+            "loop_images_per_s": "",
+            "fit_over_loop": "",
+            "settings": "width 64, channels capped at 1024",
+            "peak_memory_gb": row["peak_rss_gb"],
+            "source": FAMILIES["large"][0],
+        }
+        for row in _read(FAMILIES["large"][0])
+    ]
 
 
 def _rates(row):
@@ -158,14 +223,16 @@ def markdown(rows, device) -> str:
         f"Measured on `{device}` (`python -m benchmarks.run_all`, float32; "
         f"`benchmarks/results/{device}.csv`):",
         "",
-        "| model | backend | images | batch | `fit` images/s | loop images/s | fit / loop |",
-        "|---|---|---|---|---|---|---|",
+        "| model | backend | images | batch | `fit` images/s | loop images/s | fit / loop "
+        "| peak memory |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['model']} | {row['backend']} | {row['image_shape']} | {row['batch_size']} | "
             f"{row['fit_images_per_s']} | {row['loop_images_per_s'] or '-'} | "
-            f"{row['fit_over_loop'] or '-'} |"
+            f"{row['fit_over_loop'] or '-'} | "
+            f"{row['peak_memory_gb'] + ' GB' if row.get('peak_memory_gb') else '-'} |"
         )
     return "\n".join(lines)
 

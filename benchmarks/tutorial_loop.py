@@ -17,8 +17,9 @@ Usage:
     python -m benchmarks.tutorial_loop --backends tensorflow --repeats 5
     python -m benchmarks.tutorial_loop --backends jax torch --repeats 3
 Appends one row per process and one median row per variant to
-benchmarks/results/tutorial_<device>.csv and prints the medians, the fit/loop ratios
-of the medians and the spread between processes, (max - min) / median.
+benchmarks/results/tutorial_cpu.csv (tutorial_<device>.csv on an accelerator) and prints
+the medians, the fit/loop ratios of the medians and the spread between processes,
+(max - min) / median.
 """
 
 import argparse
@@ -303,7 +304,8 @@ def main(argv=None):
                 _row(backend, device, variant, "median", median, spread(values), ratio, args.note)
             )
     slug = device.split(" (")[0].replace(" ", "_").lower()
-    out = args.out or os.path.join("benchmarks", "results", f"tutorial_{slug}.csv")
+    name = "cpu" if "CPU" in device else slug
+    out = args.out or os.path.join("benchmarks", "results", f"tutorial_{name}.csv")
     append_rows(out, [{**row, "keras_version": keras.__version__} for row in rows])
     print(f"Wrote {out}")
     return rows

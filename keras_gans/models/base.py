@@ -324,8 +324,9 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         if self.dtype_policy.name == "mixed_float16":
             raise ValueError(
                 "The 'mixed_float16' policy needs loss scaling per network, which keras-gans "
-                "does not do yet (Keras' LossScaleOptimizer cannot sit inside the "
-                "MultiOptimizer that holds both networks' optimizers). Use "
+                "does not do yet: Keras' MultiOptimizer, which holds both networks' "
+                "optimizers, refuses LossScaleOptimizer and overrides each optimizer's "
+                "loss_scale_factor with its own. Use "
                 "keras.mixed_precision.set_global_policy('mixed_bfloat16'): the same speed-up "
                 "on recent accelerators, float32's range, no loss scaling needed."
             )
