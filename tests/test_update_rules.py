@@ -115,3 +115,11 @@ def test_update_is_saved_and_checked():
         keras_gans.DCGAN(latent_dim=2, width=4, update="both")
     with pytest.raises(ValueError, match="d_steps=5"):
         keras_gans.WGANGP(latent_dim=2, width=4, update="simultaneous")
+
+
+def test_style_families_refuse_the_simultaneous_update():
+    with pytest.raises(ValueError, match="R3GAN trains with its own alternating step"):
+        keras_gans.R3GAN(
+            latent_dim=8, image_shape=(8, 8, 1), width=8, cardinality=2, blocks=1,
+            update="simultaneous",
+        )  # fmt: skip

@@ -35,6 +35,13 @@ class StyleFamilyGAN(BaseGAN):
             not isinstance(num_classes, (int, np.integer)) or num_classes < 2
         ):
             raise ValueError(f"`num_classes` must be None or an integer >= 2: {num_classes!r}")
+        if kwargs.get("update", "alternating") != "alternating":
+            raise ValueError(
+                f"{type(self).__name__} trains with its own alternating step (lazy "
+                f"regularisation, ADA); `update` must be 'alternating'. Received: "
+                f"{kwargs['update']!r}. update='simultaneous' is for GAN, DCGAN, "
+                "ConditionalGAN and WGANGP."
+            )
         self._num_classes = None if num_classes is None else int(num_classes)
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.ada_target = None if ada_target is None else float(ada_target)
