@@ -22,6 +22,14 @@ gan.fit(dataset, epochs=10)
 import numpy as np
 
 
+def _as_floatx(array):
+    import keras
+
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(keras.config.floatx(), copy=False)
+    return array
+
+
 def can_stream_arrays(x, y, fit_kwargs):
     """Whether `fit(x, y, **fit_kwargs)` can take `array_dataset` in place of the arrays."""
     arrays = tuple(x) if isinstance(x, (tuple, list)) else (x,)
@@ -66,7 +74,10 @@ def array_dataset(x, y, batch_size, shuffle):
         )
     )
     indices = order.unbatch().batch(batch_size)
-    tensors = tuple(tf.constant(array) for array in arrays)
+    # On the host, as Keras keeps arrays (an eager constant could land on an accelerator);
+    # floating arrays in Keras' float type, as its own adapter casts them.
+    with tf.device("/cpu:0"):
+        tensors = tuple(tf.constant(_as_floatx(array)) for array in arrays)
 
     def gather(batch_indices):
         batch = tuple(tf.gather(tensor, batch_indices) for tensor in tensors)

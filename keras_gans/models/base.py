@@ -86,8 +86,9 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             those transform names, or None: differentiable augmentation of
             everything the discriminator sees during training.
         update: `"alternating"` (default): the discriminator updates, then
-            the generator updates against the updated discriminator (G runs
-            forward once per step; its batch serves both updates).
+            the generator updates against the updated discriminator (the
+            last discriminator update and the generator's share one generated
+            batch: G runs forward once per step when `d_steps=1`).
             `"simultaneous"`: both networks' gradients come from one forward
             pass of each at the weights before the step, as in the
             TensorFlow DCGAN tutorial; cheaper, needs `d_steps=1`.

@@ -2,8 +2,9 @@
 
 A step is `d_steps` discriminator updates followed by one generator update
 (`update="alternating"`), or both networks' updates from one forward pass
-(`update="simultaneous"`). The generator runs forward once per step either way:
-its batch trains the discriminator and its kept backward function (vjp) the
+(`update="simultaneous"`). The last discriminator update and the generator
+update share one generator forward pass (one per step when `d_steps=1`): its
+batch trains the discriminator and its kept backward function (vjp) the
 generator. Only the gradient mechanics differ between JAX, TensorFlow and
 PyTorch, so each backend's trainer implements them (`_minimize`,
 `_forward_with_backward`, ...) and the plumbing Keras' own trainer for that
