@@ -94,6 +94,25 @@ def time_fit(args, images, jit_compile="auto"):
     return len(images) / (time.perf_counter() - start), gan.jit_compile
 
 
+def jax_gan_state(generator, discriminator, g_optimizer, d_optimizer):
+    """The values a hand-written JAX GAN step carries: both networks' weights and states,
+    both optimizers' slots, as copies (the steps donate their state, which must not be
+    the variables' own buffers)."""
+    import jax
+
+    def values(variables):
+        return [jax.numpy.array(v.value) for v in variables]
+
+    return [
+        values(generator.trainable_variables),
+        values(generator.non_trainable_variables),
+        values(discriminator.trainable_variables),
+        values(discriminator.non_trainable_variables),
+        values(g_optimizer.variables),
+        values(d_optimizer.variables),
+    ]
+
+
 def hand_written_loop(backend, args):
     """Returns `run(images)` that trains a fresh DCGAN over `images` by hand."""
     gan = build_gan(args)
@@ -160,10 +179,6 @@ def hand_written_loop(backend, args):
 
     import jax
 
-    def values(variables):
-        # Copies: the step donates its state, which must not be the variables' own buffers.
-        return [jax.numpy.array(v.value) for v in variables]
-
     def step(state, real):
         g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, key = state
         key, key_d, key_g = jax.random.split(key, 3)
@@ -194,12 +209,7 @@ def hand_written_loop(backend, args):
 
     def run(images):
         state = (
-            values(generator.trainable_variables),
-            values(generator.non_trainable_variables),
-            values(discriminator.trainable_variables),
-            values(discriminator.non_trainable_variables),
-            values(g_optimizer.variables),
-            values(d_optimizer.variables),
+            *jax_gan_state(generator, discriminator, g_optimizer, d_optimizer),
             jax.random.PRNGKey(0),
         )
         for i in range(0, len(images), batch):

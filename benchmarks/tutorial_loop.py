@@ -31,6 +31,7 @@ import sys
 import time
 
 from benchmarks.csv_rows import append_rows
+from benchmarks.throughput import jax_gan_state
 
 VARIANTS = ("loop", "fit_simultaneous", "fit_alternating")
 BATCH_SIZE = 256
@@ -153,9 +154,6 @@ def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
     g_optimizer.build(generator.trainable_variables)
     d_optimizer.build(discriminator.trainable_variables)
 
-    def values(variables):
-        return [jax.numpy.array(v.value) for v in variables]
-
     def train_step(state, real, key):
         g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt = state
         noise = jax.random.normal(key, (real.shape[0], NOISE_DIM))
@@ -177,14 +175,7 @@ def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
         return g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt
 
     train_step = jax.jit(train_step, donate_argnums=0)
-    state = [
-        values(generator.trainable_variables),
-        values(generator.non_trainable_variables),
-        values(discriminator.trainable_variables),
-        values(discriminator.non_trainable_variables),
-        values(g_optimizer.variables),
-        values(d_optimizer.variables),
-    ]
+    state = jax_gan_state(generator, discriminator, g_optimizer, d_optimizer)
     rng = np.random.default_rng(0)
     key = [jax.random.PRNGKey(0)]
 

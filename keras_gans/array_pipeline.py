@@ -30,11 +30,14 @@ def _as_floatx(array):
     return array
 
 
+def _arrays(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
 def can_stream_arrays(x, y, fit_kwargs):
     """Whether `fit(x, y, **fit_kwargs)` can take `array_dataset` in place of the arrays."""
-    arrays = tuple(x) if isinstance(x, (tuple, list)) else (x,)
     return (
-        all(isinstance(array, np.ndarray) for array in arrays)
+        all(isinstance(array, np.ndarray) for array in _arrays(x))
         and (y is None or isinstance(y, np.ndarray))
         and fit_kwargs.get("shuffle", True) in (True, False)
         and fit_kwargs.get("steps_per_epoch") is None
@@ -58,7 +61,7 @@ def array_dataset(x, y, batch_size, shuffle):
     """
     import tensorflow as tf
 
-    arrays = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    arrays = _arrays(x)
     if y is not None:
         arrays += (y,)
     count = len(arrays[0])

@@ -11,8 +11,7 @@ class TensorFlowGANTrainer(BaseGANTrainer):
         with tf.GradientTape() as tape:
             loss, aux = loss_fn()
             scaled_loss = _per_replica(loss)
-        gradients = tape.gradient(scaled_loss, variables)
-        optimizer.apply(gradients, variables)
+        self._apply_gradients(network, optimizer, tape.gradient(scaled_loss, variables))
         return loss, aux
 
     def _forward_with_backward(self, network, forward):
