@@ -1,64 +1,174 @@
-"""Mixed precision: every model's step under `mixed_bfloat16` on every backend."""
+"""Mixed precision: every family's step under `mixed_bfloat16` and `mixed_float16`.
+
+Under `mixed_float16` each network's optimizer is a `LossScaleOptimizer` (its own
+dynamic loss scale), saved and restored with the model.
+"""
 
 import keras
 import numpy as np
 import pytest
 
 import keras_gans
+from keras_gans.hub import card
 from tests import helpers
+from tests.test_cyclegan import TINY as CYCLEGAN
+from tests.test_cyclegan import domains
+from tests.test_pix2pix import TINY as PIX2PIX
+from tests.test_pix2pix import TINY_D, pairs
+from tests.test_r3gan import TINY as R3GAN
+from tests.test_stylegan2 import TINY as STYLEGAN2
 
 
 @pytest.fixture
-def bfloat16():
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    yield
+def policy(request):
+    keras.mixed_precision.set_global_policy(request.param)
+    yield request.param
     keras.mixed_precision.set_global_policy("float32")
 
 
-CASES = {
-    "dcgan_gp": ("DCGAN", dict(gp_weight=1.0)),
+def _scale(optimizer):
+    return float(keras.ops.convert_to_numpy(optimizer.dynamic_scale))
+
+
+def check_trains_saves_and_loads(model, data, batch_size, tmp_path, outputs):
+    """Fits two epochs, checks finite float32 results, and the loaded model's outputs."""
+    policy = keras.mixed_precision.global_policy().name
+    assert model.dtype_policy.name == policy
+    model.compile()
+    optimizers = model.optimizer.optimizers
+    scaled = policy == "mixed_float16"
+    assert all(isinstance(o, keras.optimizers.LossScaleOptimizer) == scaled for o in optimizers)
+    history = model.fit(data, batch_size=batch_size, epochs=2, verbose=0)
+    for key, values in history.history.items():
+        assert np.isfinite(values).all(), key
+    images = outputs(model)
+    assert images.dtype == np.float32 and np.isfinite(images).all()
+    if getattr(model, "ema_generator", None) is not None:
+        assert all(w.dtype == "float32" for w in model.ema_generator.weights)
+    settings = card.training_settings(model)
+    assert settings["precision"] == policy
+    if "generator_optimizer" in settings:
+        assert settings["generator_optimizer"].endswith("with dynamic loss scaling") == scaled
+    if scaled:  # give each scale a value of its own: restored per network, not reset
+        for i, optimizer in enumerate(optimizers):
+            optimizer.dynamic_scale.assign(2.0 ** (5 + i))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(outputs(loaded), images, atol=1e-2)
+    if scaled:
+        assert [_scale(o) for o in loaded.optimizer.optimizers] == [
+            2.0 ** (5 + i) for i in range(len(optimizers))
+        ]
+    return model
+
+
+GAN_CASES = {
+    "dcgan_gp": ("mixed_bfloat16", "DCGAN", dict(gp_weight=1.0)),
     "dcgan_r1_diffaugment_ema": (
+        "mixed_bfloat16",
         "DCGAN",
         dict(r1_weight=1.0, augment="diffaugment", ema_decay=0.9),
     ),
-    "acgan": ("ConditionalGAN", dict(conditioning="acgan")),
-    "wgan_gp": ("WGANGP", {}),
-    "gan": ("GAN", {}),
+    "acgan": ("mixed_bfloat16", "ConditionalGAN", dict(conditioning="acgan")),
+    "wgan_gp": ("mixed_bfloat16", "WGANGP", {}),
+    "gan": ("mixed_bfloat16", "GAN", {}),
+    "float16_dcgan_gp_simultaneous": (
+        "mixed_float16",
+        "DCGAN",
+        dict(gp_weight=1.0, update="simultaneous"),
+    ),
+    "float16_acgan_ema": (
+        "mixed_float16",
+        "ConditionalGAN",
+        dict(conditioning="acgan", ema_decay=0.9),
+    ),
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bfloat16_steps_are_finite_and_images_float32(case, bfloat16, tmp_path):
-    name, options = CASES[case]
-    model = helpers.make_model(name, **options)
-    assert model.generator.compute_dtype == "bfloat16"
-    assert model.generator.trainable_weights[0].dtype == "float32"  # float32 master weights
-    model.compile()
-    history = model.fit(helpers.training_data(model, 32), batch_size=16, epochs=2, verbose=0)
-    for key, values in history.history.items():
-        assert np.isfinite(values).all(), key
-    images = helpers.generate_some(model, 3)
-    assert images.dtype == np.float32 and np.isfinite(images).all()
-    if model.ema_generator is not None:
-        assert all(w.dtype == "float32" for w in model.ema_generator.weights)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(helpers.generate_some(loaded, 3), images, atol=1e-2)
-
-
-def test_float16_without_loss_scaling_is_refused_with_the_alternative():
-    keras.mixed_precision.set_global_policy("mixed_float16")
+@pytest.mark.parametrize("case", list(GAN_CASES))
+def test_gan_family_steps_are_finite_and_images_float32(case, tmp_path):
+    policy, name, options = GAN_CASES[case]
+    keras.mixed_precision.set_global_policy(policy)
     try:
-        model = helpers.make_model("DCGAN")
-        with pytest.raises(ValueError, match="mixed_bfloat16"):
-            model.compile()
+        model = helpers.make_model(name, **options)
+        assert model.generator.trainable_weights[0].dtype == "float32"  # float32 master weights
+        check_trains_saves_and_loads(
+            model, helpers.training_data(model, 32), 16, tmp_path, helpers.generate_some
+        )
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
 
+# One policy per family keeps JAX's compile time in budget; the dtype bugs these catch
+# (a float32 constant meeting a float16/bfloat16 tensor) show under either policy.
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_stylegan2_with_both_lazy_penalties(policy, tmp_path):
+    model = keras_gans.StyleGAN2(**{**STYLEGAN2, "ema_decay": 0.9})
+    check_trains_saves_and_loads(
+        model, helpers.training_data(model, 16), 8, tmp_path, helpers.generate_some
+    )
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_r3gan_with_r1_and_r2(policy, tmp_path):
+    model = keras_gans.R3GAN(**R3GAN)
+    check_trains_saves_and_loads(
+        model, helpers.training_data(model, 16), 8, tmp_path, helpers.generate_some
+    )
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_pix2pix(policy, tmp_path):
+    model = keras_gans.Pix2Pix(**PIX2PIX, **TINY_D)
+    if helpers.BACKEND == "torch":  # torch's CPU float16 convolution: refused by name
+        with pytest.raises(ValueError, match="mixed_bfloat16"):
+            model.compile()
+        return
+    sources = pairs(2, seed=1)[0]
+    check_trains_saves_and_loads(model, pairs(8), 4, tmp_path, lambda m: m.translate(sources))
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_cyclegan(policy, tmp_path):
+    model = keras_gans.CycleGAN(**CYCLEGAN)
+    images_a = domains(2, 2)[0]
+    check_trains_saves_and_loads(
+        model, domains(4, 4), 4, tmp_path, lambda m: m.translate(images_a, direction="a_to_b")
+    )
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_an_overflowing_float16_step_is_skipped_and_halves_that_network_scale(policy):
+    # A scale of 2^40 makes every scaled gradient overflow float16: both updates must be
+    # skipped (weights as they were) and each network's scale halved, independently.
+    model = helpers.make_model("DCGAN")
+    model.compile(
+        d_optimizer=keras.optimizers.LossScaleOptimizer(
+            keras.optimizers.Adam(1e-3), initial_scale=2.0**40
+        ),
+        g_optimizer=keras.optimizers.LossScaleOptimizer(
+            keras.optimizers.Adam(1e-3), initial_scale=1.0
+        ),
+    )
+    before = helpers.weights_of(model.discriminator)
+    generator_before = helpers.weights_of(model.generator)
+    model.fit(helpers.training_data(model, 16), batch_size=16, epochs=1, verbose=0)
+    assert _scale(model.d_optimizer) == 2.0**39
+    for old, new in zip(before, helpers.weights_of(model.discriminator)):
+        np.testing.assert_array_equal(old, new)
+    assert _scale(model.g_optimizer) == 1.0  # finite: kept, and the generator trained
+    changed = [
+        not np.array_equal(old, new)
+        for old, new in zip(generator_before, helpers.weights_of(model.generator))
+    ]
+    assert any(changed)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 1
+
+
 @pytest.mark.slow
-def test_a_bfloat16_gan_still_learns(digits, bfloat16):
-    # A small dense GAN: bfloat16 kernels are slow on CPUs (torch's above all).
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
+def test_a_mixed_precision_gan_still_learns(digits, policy):
+    # A small dense GAN: half-precision kernels are slow on CPUs (torch's above all).
     from keras_gans.networks import dense
 
     images, _ = digits

@@ -80,7 +80,13 @@ def card_tags(model) -> list[str]:
 
 
 def describe_optimizer(optimizer) -> str:
-    """One line such as `Adam(learning_rate=0.0002, beta_1=0.5, beta_2=0.999, epsilon=1e-07)`."""
+    """One line such as `Adam(learning_rate=0.0002, beta_1=0.5, beta_2=0.999, epsilon=1e-07)`.
+
+    A `LossScaleOptimizer` reads as its inner optimizer plus "with dynamic loss scaling".
+    """
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:
+        return f"{describe_optimizer(inner)} with dynamic loss scaling"
     config = optimizer.get_config()
     parts = []
     for key, value in config.items():
@@ -115,6 +121,9 @@ def training_settings(model, dataset=None, training_info=None) -> dict:
     if dataset:
         settings["dataset"] = dataset
     settings["backend"] = keras.backend.backend()
+    policy = getattr(getattr(model, "dtype_policy", None), "name", "float32")
+    if policy != "float32":
+        settings["precision"] = policy
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         settings["steps"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     if getattr(model, "seed", None) is not None:

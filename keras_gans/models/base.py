@@ -1,8 +1,8 @@
 """`BaseGAN`: the `keras.Model` every keras-gans model is built on.
 
 It holds a generator and a discriminator, two optimizers behind one
-`keras.optimizers.MultiOptimizer` (so Keras' trainers, callbacks and saving
-see one `model.optimizer` that carries both states), four metrics, and a
+`NetworkOptimizers` (so Keras' trainers, callbacks and saving see one
+`model.optimizer` that carries both states), four metrics, and a
 `SeedGenerator` for the training noise. The step itself comes from the
 backend's trainer in `keras_gans.trainers`.
 """
@@ -14,6 +14,7 @@ import numpy as np
 from keras import ops
 
 from keras_gans import array_pipeline, data_checks
+from keras_gans.models.optimizers import NetworkOptimizers, with_loss_scaling
 from keras_gans.models.sampling import SamplingMixin
 from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
@@ -23,31 +24,6 @@ from keras_gans.objective import losses
 from keras_gans.trainers import GANTrainer
 
 _BACKEND = keras.backend.backend()
-
-
-class OptimizerByNetwork:
-    """Tells `MultiOptimizer` which optimizer owns a variable: by network.
-
-    Args:
-        assignments: `(network, optimizer)` pairs; a network is anything with
-            `trainable_variables` (a `keras.Model`, or several trained together).
-    """
-
-    def __init__(self, assignments):
-        self.names = [getattr(network, "name", "network") for network, _ in assignments]
-        self.assignments = [
-            ({id(v) for v in network.trainable_variables}, optimizer)
-            for network, optimizer in assignments
-        ]
-
-    def __call__(self, variable):
-        for variable_ids, optimizer in self.assignments:
-            if id(variable) in variable_ids:
-                return optimizer
-        raise ValueError(
-            f"Variable {variable.path} belongs to none of the trained networks "
-            f"({', '.join(self.names)}); only their variables are trained."
-        )
 
 
 def _is_python_iterator(x):
@@ -322,24 +298,15 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
                 "each keeps its own slots for its own network."
             )
         self._check_distribution()
-        if self.dtype_policy.name == "mixed_float16":
-            raise ValueError(
-                "The 'mixed_float16' policy needs loss scaling per network, which keras-gans "
-                "does not do yet: Keras' MultiOptimizer, which holds both networks' "
-                "optimizers, refuses LossScaleOptimizer and overrides each optimizer's "
-                "loss_scale_factor with its own. Use "
-                "keras.mixed_precision.set_global_policy('mixed_bfloat16'): the same speed-up "
-                "on recent accelerators, float32's range, no loss scaling needed."
-            )
         if run_eagerly and _BACKEND == "jax":
             raise ValueError(
                 "`run_eagerly=True` is not supported on the JAX backend: the GAN "
                 "step is a pure function and always runs jit-compiled."
             )
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        optimizer = keras.optimizers.MultiOptimizer(
-            OptimizerByNetwork([(self.generator, g_optimizer), (self.discriminator, d_optimizer)]),
+        self.d_optimizer = d_optimizer = with_loss_scaling(d_optimizer, self.dtype_policy)
+        self.g_optimizer = g_optimizer = with_loss_scaling(g_optimizer, self.dtype_policy)
+        optimizer = NetworkOptimizers(
+            [(self.generator, g_optimizer), (self.discriminator, d_optimizer)],
             name="gan_optimizer",
         )
         requested_jit_compile = jit_compile
@@ -350,6 +317,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
             run_eagerly=run_eagerly,
+            auto_scale_loss=False,  # each network's optimizer scales its own loss
         )
         self.optimizer.build(self.trainable_variables)
         self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
@@ -438,6 +406,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
                 x, y, batch_size or 32, shuffle=kwargs.pop("shuffle", True)
             )
             y = batch_size = None
+            kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn it cannot
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
             data_checks.check_training_data(

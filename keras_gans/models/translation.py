@@ -1,7 +1,7 @@
 """`TranslationModel`: what Pix2Pix and CycleGAN share.
 
 An image-to-image model holds several networks, one optimizer per group of
-them behind one `keras.optimizers.MultiOptimizer` (so Keras' trainers,
+them behind one `NetworkOptimizers` (so Keras' trainers,
 `BackupAndRestore` and saving see one `model.optimizer` carrying every state),
 a `SeedGenerator` for the step's random draws, and `translate`. The step itself
 is `_gan_train_step` / `_gan_test_step` of the subclass, run by the backend's
@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans.models.base import OptimizerByNetwork
+from keras_gans.models.optimizers import NetworkOptimizers, with_loss_scaling
 from keras_gans.models.seed_state import SeedStateMixin
 from keras_gans.models.sharing import HubMixin
 from keras_gans.trainers import GANTrainer
@@ -128,17 +128,19 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
         return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
     def _compile(self, optimizers, steps_per_execution, jit_compile, run_eagerly):
-        """Builds the MultiOptimizer from `{argument: optimizer or None}` and compiles."""
+        """Builds the NetworkOptimizers from `{argument: optimizer or None}` and compiles."""
         groups = self._optimizer_groups()
-        resolved = {}
+        resolved, given = {}, []
         for argument, optimizer in optimizers.items():
             optimizer = keras.optimizers.get(optimizer or self.default_optimizer())
-            if any(optimizer is other for other in resolved.values()):
+            if any(optimizer is other for other in given):
                 raise ValueError(
                     f"`{argument}` is the same instance as another optimizer: each network "
                     "group needs its own optimizer, which keeps its own slots."
                 )
-            resolved[argument] = optimizer
+            given.append(optimizer)
+            resolved[argument] = with_loss_scaling(optimizer, self.dtype_policy)
+        _check_float16_on_torch_cpu(self.dtype_policy)
         if run_eagerly and _BACKEND == "jax":
             raise ValueError(
                 "`run_eagerly=True` is not supported on the JAX backend: the step is a pure "
@@ -146,15 +148,15 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
             )
         for argument, optimizer in resolved.items():
             setattr(self, argument, optimizer)
-        multi = keras.optimizers.MultiOptimizer(
-            OptimizerByNetwork([(groups[name], resolved[name]) for name in groups]),
-            name="translation_optimizer",
+        multi = NetworkOptimizers(
+            [(groups[name], resolved[name]) for name in groups], name="translation_optimizer"
         )
         super().compile(
             optimizer=multi,
             steps_per_execution=steps_per_execution,
             jit_compile=(_BACKEND == "jax") if jit_compile == "auto" else jit_compile,
             run_eagerly=run_eagerly,
+            auto_scale_loss=False,  # each network's optimizer scales its own loss
         )
         self.optimizer.build(self.trainable_variables)
         self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
@@ -266,3 +268,19 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _check_float16_on_torch_cpu(dtype_policy):
+    """Refuses float16 where torch's CPU convolution cannot train a PatchGAN."""
+    if dtype_policy.name != "mixed_float16" or _BACKEND != "torch":
+        return
+    from keras.src.backend.torch.core import get_device
+
+    if get_device() == "cpu":
+        raise ValueError(
+            "The 'mixed_float16' policy cannot train image-to-image models with torch on "
+            "the CPU: torch's CPU float16 convolution (slow_conv2d) fails computing the "
+            "weight gradient of the PatchGAN's one-channel output convolution ('grad_weight "
+            "must be contiguous'). Use keras.mixed_precision.set_global_policy("
+            "'mixed_bfloat16'), a GPU, or the JAX or TensorFlow backend."
+        )

@@ -15,7 +15,12 @@ loss += 10.0 * keras_gans.penalties.gradient_penalty(gradients)
 from keras import ops
 
 
-def _per_sample_squared_norm(gradients):
+def per_sample_squared_norm(gradients):
+    """`||g_i||_2^2` for each sample's gradient `g_i`, in float32, shape `(batch,)`.
+
+    Args:
+        gradients: a batch of gradients, shape `(batch, ...)`, any float dtype.
+    """
     # In float32 whatever the compute dtype: squared bfloat16/float16 gradients lose
     # their small values, and the penalty is added to a float32 loss.
     gradients = ops.cast(gradients, "float32")
@@ -32,7 +37,7 @@ def gradient_penalty(gradients, target=1.0):
         target: the gradient norm the critic is pushed towards (1 for a
             1-Lipschitz critic).
     """
-    norms = ops.sqrt(_per_sample_squared_norm(gradients) + 1e-12)
+    norms = ops.sqrt(per_sample_squared_norm(gradients) + 1e-12)
     return ops.mean(ops.square(norms - target))
 
 
@@ -42,4 +47,4 @@ def r1_penalty(gradients):
     Models add `r1_weight / 2 * r1_penalty(...)`, the StyleGAN convention
     where `r1_weight` is gamma.
     """
-    return ops.mean(_per_sample_squared_norm(gradients))
+    return ops.mean(per_sample_squared_norm(gradients))

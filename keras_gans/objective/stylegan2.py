@@ -19,14 +19,11 @@ from keras import ops
 
 from keras_gans.objective import augment as augmentation
 from keras_gans.objective.loss import sample_latent
+from keras_gans.objective.penalties import per_sample_squared_norm
 
 
 def _skipped(mask):
     return isinstance(mask, (int, float)) and mask == 0
-
-
-def _per_sample_squared_norm(gradients):
-    return ops.sum(ops.square(ops.reshape(gradients, (ops.shape(gradients)[0], -1))), axis=1)
 
 
 def discriminate(model, images, labels):
@@ -85,7 +82,7 @@ def stylegan2_discriminator_loss(model, real_images, labels, r1_mask):
     if model.r1_gamma and not _skipped(r1_mask):
         gradients = model._input_gradient(lambda x: discriminate(model, x, labels), real_images)
         # R1 = ||grad_x D(x_real)||^2 per image
-        r1 = _per_sample_squared_norm(gradients)
+        r1 = per_sample_squared_norm(gradients)
         # + gamma / 2 * R1, times the interval (applied every r1_interval steps)
         loss = loss + ops.mean(r1) * (model.r1_gamma / 2) * model.r1_interval * r1_mask
     return loss, (real_logits, fake_logits)
@@ -108,7 +105,11 @@ def path_length_penalty(model, batch_size, labels, pl_mask):
         / (height * width) ** 0.5
     )
     # J_w^T y = grad_ws sum(G(ws) * y)
-    gradients = model._input_gradient(lambda w: synthesis(w, training=True) * pl_noise, ws)
+    # sum(G(ws) * y), in float32 whatever the compute dtype
+    gradients = model._input_gradient(
+        lambda w: ops.cast(synthesis(w, training=True), "float32") * pl_noise, ws
+    )
+    gradients = ops.cast(gradients, "float32")  # small values squared: not in float16
     # ||J_w^T y||_2: squared norm over w_dim, mean over the ws, square root
     lengths = ops.sqrt(ops.mean(ops.sum(ops.square(gradients), axis=2), axis=1))
     # a <- a + 0.01 (E[length] - a), held constant in the penalty
@@ -152,7 +153,7 @@ def r3gan_discriminator_loss(model, real_images, labels, gamma):
         both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
         # D has no cross-image ops, so one input gradient of sum(D) gives every image's own
         gradients = model._input_gradient(lambda x: discriminate(model, x, both_labels), both)
-        squared = _per_sample_squared_norm(gradients)
+        squared = per_sample_squared_norm(gradients)
         # R1 = ||grad D(x_real)||^2, R2 = ||grad D(x_fake)||^2
         r1, r2 = squared[:batch_size], squared[batch_size:]
         # + gamma / 2 * (R1 + R2)

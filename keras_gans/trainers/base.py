@@ -68,6 +68,10 @@ class BaseGANTrainer:
     def _minimize(self, network, optimizer, loss_fn):
         """Runs `loss_fn()`, then one `optimizer` update of `network`'s weights.
 
+        The gradient is taken of `optimizer.scale_loss(loss)` (a
+        `LossScaleOptimizer` multiplies by its dynamic scale, and its `apply`
+        divides the gradients back and skips non-finite steps).
+
         Args:
             network: the `keras.Model` whose trainable variables are updated;
                 gradients flow to these variables only.
@@ -131,7 +135,16 @@ class BaseGANTrainer:
         """The generator update from a kept batch: its loss, then the vjp back through G."""
         if not self.generator.trainable_variables:
             return loss_fn(fake_images)
-        (loss, aux), fake_gradient = self._value_and_input_gradient(loss_fn, fake_images)
+
+        scale = _loss_scale(optimizer)
+
+        def scaled_loss_fn(images):
+            loss, aux = loss_fn(images)
+            return loss * scale, (loss, aux)
+
+        (_, (loss, aux)), fake_gradient = self._value_and_input_gradient(
+            scaled_loss_fn, fake_images
+        )
         self._apply_gradients(self.generator, optimizer, generator_backward(fake_gradient))
         return loss, aux
 
@@ -174,10 +187,16 @@ class BaseGANTrainer:
         fake_images, generator_backward = self._forward_with_backward(
             self.generator, lambda: self._fake_batch(batch_size, labels, training=True)
         )
-        (d_loss, g_loss, logits), d_gradients, fake_gradient = self._weight_and_input_gradients(
-            self.discriminator,
-            lambda images: self._simultaneous_losses(real_images, images, labels, training=True),
-            fake_images,
+        d_scale, g_scale = _loss_scale(self.d_optimizer), _loss_scale(self.g_optimizer)
+
+        def scaled_losses_fn(images):
+            d_loss, g_loss, logits = self._simultaneous_losses(
+                real_images, images, labels, training=True
+            )
+            return d_loss * d_scale, g_loss * g_scale, (d_loss, g_loss, logits)
+
+        (_, _, (d_loss, g_loss, logits)), d_gradients, fake_gradient = (
+            self._weight_and_input_gradients(self.discriminator, scaled_losses_fn, fake_images)
         )
         if self.discriminator.trainable_variables:
             self._apply_gradients(self.discriminator, self.d_optimizer, d_gradients)
@@ -216,3 +235,11 @@ class BaseGANTrainer:
         self.real_accuracy_tracker.update_state(ops.cast(ops.greater(real_logits, 0.0), "float32"))
         self.fake_accuracy_tracker.update_state(ops.cast(ops.less(fake_logits, 0.0), "float32"))
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+def _loss_scale(optimizer):
+    # What `optimizer` multiplies a loss by before differentiation: its dynamic
+    # scale for a LossScaleOptimizer, else its `loss_scale_factor` or 1. Read here,
+    # outside the differentiated function (on JAX that runs in an inner state scope
+    # that holds the model's variables, not the optimizer's).
+    return optimizer.scale_loss(1.0)

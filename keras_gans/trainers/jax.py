@@ -53,11 +53,11 @@ class JAXGANTrainer(BaseGANTrainer):
         weights = network.trainable_variables
         pure, others = self._as_function_of(weights, loss_fn)
 
-        def loss_of(weight_values):
+        def scaled_loss_of(weight_values):
             (loss, aux), updated = pure(weight_values)
-            return loss, (aux, updated)
+            return optimizer.scale_loss(loss), (loss, aux, updated)
 
-        (loss, (aux, updated)), gradients = jax.value_and_grad(loss_of, has_aux=True)(
+        (_, (loss, aux, updated)), gradients = jax.value_and_grad(scaled_loss_of, has_aux=True)(
             self._values(weights)
         )
         self._write_back(others, updated)

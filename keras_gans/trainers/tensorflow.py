@@ -10,7 +10,7 @@ class TensorFlowGANTrainer(BaseGANTrainer):
         variables = network.trainable_variables
         with tf.GradientTape() as tape:
             loss, aux = loss_fn()
-            scaled_loss = _per_replica(loss)
+            scaled_loss = _per_replica(optimizer.scale_loss(loss))
         self._apply_gradients(network, optimizer, tape.gradient(scaled_loss, variables))
         return loss, aux
 

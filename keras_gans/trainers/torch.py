@@ -11,7 +11,7 @@ class TorchGANTrainer(BaseGANTrainer):
         loss, aux = loss_fn()
         # autograd.grad, unlike backward(), leaves the other network's .grad
         # untouched and needs no zero_grad between the two updates.
-        gradients = torch.autograd.grad(loss, [v.value for v in variables])
+        gradients = torch.autograd.grad(optimizer.scale_loss(loss), [v.value for v in variables])
         self._apply_gradients(network, optimizer, gradients)
         return loss, aux
 
