@@ -2,7 +2,8 @@
 
 Runs the per-family benchmarks, each into its own CSV under `benchmarks/results/`:
 
-- `throughput.py`: DCGAN at 28x28 (fit vs a hand-written loop, all backends);
+- `throughput.py`: DCGAN at 28x28x1 and 32x32x3, float32 and mixed_bfloat16 (fit vs a
+  hand-written loop doing the same work, all backends);
 - `style_families.py`: StyleGAN2 and R3GAN at 32x32 and 64x64;
 - `translation.py`: Pix2Pix and CycleGAN at 64x64 (per backend);
 - `tutorial_loop.py`: the TensorFlow DCGAN tutorial's networks, `fit` (both update rules)
@@ -23,8 +24,8 @@ python -m benchmarks.run_all --render-only   # merge the CSVs already there, re-
 python -m benchmarks.run_all --device cpu-2core --families dcgan translation
 ```
 
-Every row is float32: the per-family scripts do not set a mixed-precision policy yet, so
-the `dtype` column says float32 and bfloat16 rows are not produced.
+The DCGAN rows are measured in float32 and mixed_bfloat16 (the `dtype` column); the other
+families' scripts set no policy, so their rows are float32.
 """
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ COLUMNS = (
 )
 # family -> (CSV under results/, the commands that fill it)
 FAMILIES = {
-    "dcgan": ("throughput_cpu.csv", [["-m", "benchmarks.throughput"]]),
+    "dcgan": (
+        "throughput_cpu.csv",
+        [
+            ["-m", "benchmarks.throughput"],
+            ["-m", "benchmarks.throughput", "--image-shape", "32", "32", "3", "--steps", "10"],
+        ],
+    ),
     "style": ("style_families_cpu.csv", [["-m", "benchmarks.style_families", "--threads", "1"]]),
     "translation": (
         "translation_cpu.csv",
@@ -127,6 +134,7 @@ def merged_rows():
                 "model": row["model"],
                 "backend": row["backend"] + (" (XLA)" if row["jit_compile"] == "xla=True" else ""),
                 "image_shape": row["image_shape"],
+                "dtype": row.get("dtype") or "float32",
                 "batch_size": row["batch_size"],
                 "settings": f"jit_compile {row['jit_compile']}",
                 "source": FAMILIES["dcgan"][0],
@@ -149,7 +157,7 @@ def merged_rows():
             )
     rows += _tutorial_rows() + _large_image_rows()
     for row in rows:
-        row["dtype"] = "float32"
+        row.setdefault("dtype", "float32")
     return rows
 
 
@@ -220,16 +228,17 @@ def write_csv(rows, device):
 
 def markdown(rows, device) -> str:
     lines = [
-        f"Measured on `{device}` (`python -m benchmarks.run_all`, float32; "
+        f"Measured on `{device}` (`python -m benchmarks.run_all`; "
         f"`benchmarks/results/{device}.csv`):",
         "",
-        "| model | backend | images | batch | `fit` images/s | loop images/s | fit / loop "
+        "| model | backend | images | dtype | batch | `fit` images/s | loop images/s | fit / loop "
         "| peak memory |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['model']} | {row['backend']} | {row['image_shape']} | {row['batch_size']} | "
+            f"| {row['model']} | {row['backend']} | {row['image_shape']} | {row['dtype']} | "
+            f"{row['batch_size']} | "
             f"{row['fit_images_per_s']} | {row['loop_images_per_s'] or '-'} | "
             f"{row['fit_over_loop'] or '-'} | "
             f"{row['peak_memory_gb'] + ' GB' if row.get('peak_memory_gb') else '-'} |"

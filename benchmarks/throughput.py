@@ -4,8 +4,11 @@ For each backend a fresh interpreter builds the same DCGAN twice and trains
 it on the same data: once through `gan.fit`, once through the shortest
 correct hand-written loop for that backend (a `tf.function` with two tapes,
 a `jax.jit` step over `stateless_call`, a torch autograd loop), both doing
-the same work per step: one discriminator update on real and fake images,
-then one generator update on fresh noise. Both use Keras' Adam.
+the same work per step as `fit`'s default: the generator runs forward once,
+the discriminator trains on the real batch and that generated batch, then the
+generator trains through the updated discriminator on the same generated batch
+(its kept tape, vjp or graph). Both use Keras' Adam. `--dtype-policies` runs
+each under `float32` and/or `mixed_bfloat16` (losses in float32).
 
 Usage:
 
@@ -13,6 +16,7 @@ Usage:
 python benchmarks/throughput.py                      # DCGAN-MNIST shape, all backends
 python benchmarks/throughput.py --backends tensorflow --steps 30
 python benchmarks/throughput.py --out benchmarks/results/throughput_cpu.csv
+python benchmarks/throughput.py --dtype-policies mixed_bfloat16 --image-shape 32 32 3
 ```
 """
 
@@ -34,6 +38,7 @@ FIELDS = [
     "device",
     "model",
     "image_shape",
+    "dtype",
     "batch_size",
     "steps",
     "jit_compile",
@@ -123,11 +128,12 @@ def hand_written_loop(backend, args):
     from keras import ops
 
     def d_loss_of(logits):
+        logits = ops.cast(logits, "float32")
         real, fake = logits[:batch], logits[batch:]
         return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
 
     def g_loss_of(logits):
-        return ops.mean(ops.softplus(-logits))
+        return ops.mean(ops.softplus(-ops.cast(logits, "float32")))
 
     if backend == "tensorflow":
         import tensorflow as tf
@@ -135,17 +141,15 @@ def hand_written_loop(backend, args):
         @tf.function
         def step(real):
             z = tf.random.normal((batch, latent_dim))
-            fake = generator(z, training=True)
-            with tf.GradientTape() as tape:
-                logits = discriminator(tf.concat([real, fake], 0), training=True)
-                d_loss = d_loss_of(logits)
-            d_vars = discriminator.trainable_variables
-            d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
-            z = tf.random.normal((batch, latent_dim))
-            with tf.GradientTape() as tape:
-                g_loss = g_loss_of(discriminator(generator(z, training=True), training=True))
-            g_vars = generator.trainable_variables
-            g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+            d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
+            with tf.GradientTape() as g_tape:
+                fake = generator(z, training=True)
+                with tf.GradientTape() as d_tape:
+                    both = tf.concat([tf.cast(real, fake.dtype), tf.stop_gradient(fake)], 0)
+                    d_loss = d_loss_of(discriminator(both, training=True))
+                d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+                g_loss = g_loss_of(discriminator(fake, training=True))
+            g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
             return d_loss, g_loss
 
         def run(images):
@@ -161,14 +165,13 @@ def hand_written_loop(backend, args):
         def run(images):
             d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
             for i in range(0, len(images), batch):
-                real = torch.from_numpy(images[i : i + batch])
-                with torch.no_grad():
-                    fake = generator(torch.randn(batch, latent_dim), training=True)
-                d_loss = d_loss_of(discriminator(torch.cat([real, fake]), training=True))
+                fake = generator(torch.randn(batch, latent_dim), training=True)
+                real = torch.from_numpy(images[i : i + batch]).to(fake.dtype)
+                both = torch.cat([real, fake.detach()])
+                d_loss = d_loss_of(discriminator(both, training=True))
                 grads = torch.autograd.grad(d_loss, [v.value for v in d_vars])
                 with torch.no_grad():
                     d_optimizer.apply(grads, d_vars)
-                fake = generator(torch.randn(batch, latent_dim), training=True)
                 g_loss = g_loss_of(discriminator(fake, training=True))
                 grads = torch.autograd.grad(g_loss, [v.value for v in g_vars])
                 with torch.no_grad():
@@ -181,27 +184,28 @@ def hand_written_loop(backend, args):
 
     def step(state, real):
         g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, key = state
-        key, key_d, key_g = jax.random.split(key, 3)
-        z = jax.random.normal(key_d, (batch, latent_dim))
-        fake, g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
-        fake = jax.lax.stop_gradient(fake)
+        key, key_z = jax.random.split(key)
+        z = jax.random.normal(key_z, (batch, latent_dim))
+        fake, backward, g_ntv = jax.vjp(
+            lambda g_tv: generator.stateless_call(g_tv, g_ntv, z, training=True),
+            g_tv,
+            has_aux=True,
+        )
 
         def d_objective(d_tv):
-            logits, new_d_ntv = discriminator.stateless_call(
-                d_tv, d_ntv, jax.numpy.concatenate([real, fake]), training=True
-            )
+            both = jax.numpy.concatenate([real.astype(fake.dtype), jax.lax.stop_gradient(fake)])
+            logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, both, training=True)
             return d_loss_of(logits), new_d_ntv
 
         (d_loss, d_ntv), grads = jax.value_and_grad(d_objective, has_aux=True)(d_tv)
         d_tv, d_opt = d_optimizer.stateless_apply(d_opt, grads, d_tv)
-        z = jax.random.normal(key_g, (batch, latent_dim))
 
-        def g_objective(g_tv):
-            fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+        def g_objective(fake):
             logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, fake, training=True)
-            return g_loss_of(logits), (new_g_ntv, new_d_ntv)
+            return g_loss_of(logits), new_d_ntv
 
-        (g_loss, (g_ntv, d_ntv)), grads = jax.value_and_grad(g_objective, has_aux=True)(g_tv)
+        (g_loss, d_ntv), fake_grad = jax.value_and_grad(g_objective, has_aux=True)(fake)
+        (grads,) = backward(fake_grad)
         g_tv, g_opt = g_optimizer.stateless_apply(g_opt, grads, g_tv)
         return (g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, key), d_loss, g_loss
 
@@ -234,10 +238,11 @@ def worker(args):
     backend = keras.backend.backend()
     images = make_step_data(args)
     rows = []
-    variants = [("auto", "auto")]
-    if backend == "tensorflow":
-        variants.append(("xla", True))
-    for label, jit in variants:
+    variants = [(policy, "auto", "auto") for policy in args.dtype_policies]
+    if backend == "tensorflow" and "float32" in args.dtype_policies:
+        variants.append(("float32", "xla", True))
+    for policy, label, jit in variants:
+        keras.mixed_precision.set_global_policy(policy)
         best_fit, best_loop = 0.0, 0.0
         for _ in range(args.repeats):
             fit_speed, resolved_jit = time_fit(args, images, jit)
@@ -250,6 +255,7 @@ def worker(args):
                 "device": device_name(backend),
                 "model": f"DCGAN(width={args.width}, latent_dim={args.latent_dim})",
                 "image_shape": "x".join(map(str, args.image_shape)),
+                "dtype": policy,
                 "batch_size": args.batch_size,
                 "steps": args.steps,
                 "jit_compile": f"{label}={resolved_jit}",
@@ -271,6 +277,14 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--image-shape", type=int, nargs=3, default=[28, 28, 1])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--dtype-policies",
+        nargs="+",
+        default=["float32", "mixed_bfloat16"],
+        choices=["float32", "mixed_bfloat16"],
+        help="Keras dtype policies to measure (mixed_float16 would need loss scaling in "
+        "the hand-written loops too)",
+    )
     parser.add_argument("--out", help="CSV file to append the rows to")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -291,7 +305,8 @@ def main(argv=None):
         rows += json.loads(lines[-1][len("RESULT ") :])
         for row in json.loads(lines[-1][len("RESULT ") :]):
             print(
-                f"{row['backend']:>10} {row['jit_compile']:>12}  fit {row['fit_images_per_s']:>8} "
+                f"{row['backend']:>10} {row['dtype']:>14} {row['jit_compile']:>12}  "
+                f"fit {row['fit_images_per_s']:>8} "
                 f"img/s  loop {row['loop_images_per_s'] or '-':>8} img/s  "
                 f"fit/loop {row['fit_over_loop'] or '-'}  ({row['device']})"
             )
