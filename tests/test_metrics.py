@@ -412,3 +412,24 @@ def test_fid_and_kid_rank_real_digits_above_corruptions(digits_encoder):
         split_a, noise, extractor, batch_size=128, num_subsets=20, subset_size=300
     )
     assert 10 * abs(kid_real) < kid_noise
+
+
+def test_label_agreement_compares_the_classifier_reading_with_the_labels_asked_for():
+    from keras_gans import datasets
+    from keras_gans.metrics import digits_classifier
+
+    images, labels = datasets.load("mnist5k")
+    images, labels = np.asarray(images), np.asarray(labels)
+    by_label = {digit: images[labels == digit] for digit in range(10)}
+
+    def real_digits(shift):
+        # A "generator" drawing real digits of the label asked for (+ shift).
+        def generate(asked, seed):
+            rng = np.random.default_rng(seed)
+            return np.stack([rng.choice(by_label[(a + shift) % 10]) for a in asked])
+
+        return generate
+
+    obeys = digits_classifier.label_agreement(real_digits(0), per_class=20)
+    ignores = digits_classifier.label_agreement(real_digits(1), per_class=20)
+    assert obeys > 0.9 and ignores < 0.1, (obeys, ignores)

@@ -370,3 +370,40 @@ class _StopAtStep(keras.callbacks.Callback):
         if self.seen == self.step:
             raise KeyboardInterrupt
         self.seen += 1
+
+
+def test_digit_conditional_runs_report_label_agreement_with_its_protocol():
+    from keras_gans.runner import run_folder, summary
+
+    model = keras_gans.ConditionalGAN(
+        num_classes=10, latent_dim=8, image_shape=(28, 28, 1), width=8, seed=0
+    )
+    measured = summary.label_agreement(model, "mnist5k_classifier", per_class=20)
+    assert 0.0 <= measured["agreement"] <= 1.0
+    assert "200 generated digits (20 per label)" in measured["protocol"]
+    # Other extractors, label counts or colour images: not digits asked for, nothing measured.
+    assert summary.label_agreement(model, "pooled_pixels") == {}
+    colour = keras_gans.ConditionalGAN(
+        num_classes=10, latent_dim=8, image_shape=(28, 28, 3), width=8
+    )
+    assert summary.label_agreement(colour, "mnist5k_classifier") == {}
+    run = {
+        "recipe": {"name": "cgan.mnist5k"},
+        "backend": "jax",
+        "device": "cpu",
+        "epochs_done": 1,
+        "wall_time_s": 1.0,
+        "images_per_s": 1.0,
+        "metrics": {
+            "fd_digits": 1.0,
+            "feature_extractor": "mnist5k_classifier",
+            "num_samples": 200,
+            **measured,
+        },
+    }
+    row = run_folder.result_row(run, "keras-gans train cgan.mnist5k")
+    assert row["agreement"] == round(measured["agreement"], 3)
+    assert (
+        row["protocol"].startswith("mnist5k_classifier features")
+        and "agreement:" in row["protocol"]
+    )

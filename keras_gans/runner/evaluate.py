@@ -9,7 +9,7 @@ from keras_gans import datasets, hub
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.runner.run_folder import MODEL_FILE, RUN_FILE, read_run
-from keras_gans.runner.summary import card_metrics, named_metrics
+from keras_gans.runner.summary import card_metrics, label_agreement, named_metrics
 from keras_gans.runner.training_data import reference_images
 from keras_gans.utils.files import read_json
 
@@ -78,6 +78,7 @@ def evaluate(
         "dataset": dataset,
         "reference": f"{references} images of {dataset}",
         "reference_images": references,
+        **label_agreement(model, callback.extractor.name),
     }
 
 

@@ -150,7 +150,7 @@ def result_row(run: dict, command: str) -> dict:
         "psnr": _rounded(metrics.get("psnr"), 2),
         "ssim": _rounded(metrics.get("ssim"), 4),
         "agreement": _rounded(metrics.get("agreement", metrics.get("agreement_a_to_b")), 3),
-        "protocol": protocol or metrics.get("protocol", ""),
+        "protocol": "; ".join(p for p in (protocol, metrics.get("protocol", "")) if p),
         "command": command,
     }
 

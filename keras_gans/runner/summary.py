@@ -40,6 +40,31 @@ def named_metrics(results, extractor_name):
     return {rename.get(key, key): value for key, value in results.items()}
 
 
+def label_agreement(model, extractor_name, per_class=200) -> dict:
+    """`agreement` of a digit-conditional model, with its protocol; else nothing.
+
+    Measured when the run's distances use the offline digit classifier and the
+    model makes grayscale images for 10 labels: the share of `10 * per_class`
+    samples the classifier reads as the digit asked for.
+    """
+    if (
+        extractor_name != digits_classifier.OFFLINE_EXTRACTOR
+        or getattr(model, "num_classes", None) != 10
+        or model.image_shape[-1] != 1
+    ):
+        return {}
+    agreement = digits_classifier.label_agreement(
+        lambda labels, seed: model.generate(labels=labels, seed=seed), per_class=per_class
+    )
+    return {
+        "agreement": agreement,
+        "protocol": (
+            f"agreement: share of {10 * per_class} generated digits ({per_class} per label) "
+            f"that the {extractor_name} reads as the digit asked for"
+        ),
+    }
+
+
 def write_card(model, recipe, run, out_dir, grid_path):
     metrics = card_metrics(run.get("metrics") or {})
     training_info = {
@@ -95,6 +120,7 @@ def finish_run(run, model, recipe, paths, fid, timer, grids, trained, measured=N
             "num_samples": fid.num_samples,
             "reference": fid.reference_description,
         }
+        run["metrics"].update(label_agreement(model, fid.extractor.name))
     if measured:
         run["metrics"] = dict(measured)
     keys = ("model", "timelapse", "losses", "metrics", "card", "samples")
@@ -115,7 +141,8 @@ def print_summary(run):
     if values and "feature_extractor" in metrics:
         lines.append(
             f"{', '.join(values)} ({metrics['feature_extractor']} features, "
-            f"{metrics['num_samples']} generated vs {metrics.get('reference', 'the data')})"
+            f"{metrics['num_samples']} generated vs {metrics.get('reference', 'the data')}"
+            + (f"; {metrics['protocol']})" if metrics.get("protocol") else ")")
         )
     elif values:
         lines.append(f"{', '.join(values)} ({metrics.get('protocol', 'see run.json')})")
