@@ -103,8 +103,17 @@ with strategy.scope():
 images = np.random.default_rng(1).uniform(-1, 1, (128, 8, 8, 1)).astype("float32")
 history = dcgan.fit(images, batch_size=32, epochs=2, verbose=0)
 dcgan.save("{path}")
+# Loss scaling would trust the first replica's overflow check: refused by name.
+keras.mixed_precision.set_global_policy("mixed_float16")
+refused = ""
+try:
+    with strategy.scope():
+        keras_gans.DCGAN(latent_dim=8, image_shape=(8, 8, 1), width=8).compile()
+except ValueError as error:
+    refused = str(error)
+keras.mixed_precision.set_global_policy("float32")
 print(json.dumps({{"same_update": same_update, "replicas": strategy.num_replicas_in_sync,
-                   "d_loss": history.history["d_loss"]}}))
+                   "d_loss": history.history["d_loss"], "refused": refused}}))
 """
 
 
@@ -117,6 +126,7 @@ def test_tf_mirrored_strategy_averages_gradients(tmp_path):
     assert result["replicas"] == 2
     assert result["same_update"] < 1e-6
     assert all(v == v for v in result["d_loss"])  # finite, not NaN
+    assert "replicas" in result["refused"] and "mixed_bfloat16" in result["refused"]
     import keras
 
     loaded = keras.saving.load_model(path)

@@ -47,8 +47,7 @@ def check_trains_saves_and_loads(model, data, batch_size, tmp_path, outputs):
         assert all(w.dtype == "float32" for w in model.ema_generator.weights)
     settings = card.training_settings(model)
     assert settings["precision"] == policy
-    if "generator_optimizer" in settings:
-        assert settings["generator_optimizer"].endswith("with dynamic loss scaling") == scaled
+    assert settings["generator_optimizer"].endswith("with dynamic loss scaling") == scaled
     if scaled:  # give each scale a value of its own: restored per network, not reset
         for i, optimizer in enumerate(optimizers):
             optimizer.dynamic_scale.assign(2.0 ** (5 + i))
@@ -163,6 +162,35 @@ def test_an_overflowing_float16_step_is_skipped_and_halves_that_network_scale(po
     ]
     assert any(changed)
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 1
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_each_loss_is_scaled_once_by_its_own_optimizer(policy, update):
+    # With SGD an update is proportional to the gradient it applies: a loss scaled by the
+    # wrong optimizer, twice or not at all would move the weights 2^4-2^10 times too far
+    # or too short. Different scales must give the same step.
+    def one_step(d_scale, g_scale):
+        keras.utils.set_random_seed(0)
+        model = helpers.make_model("DCGAN", update=update, seed=0)
+        model.compile(
+            d_optimizer=keras.optimizers.LossScaleOptimizer(
+                keras.optimizers.SGD(0.1), initial_scale=d_scale
+            ),
+            g_optimizer=keras.optimizers.LossScaleOptimizer(
+                keras.optimizers.SGD(0.1), initial_scale=g_scale
+            ),
+        )
+        before = helpers.weights_of(model)
+        data = helpers.training_data(model, 16)
+        model.fit(data, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        assert [_scale(model.d_optimizer), _scale(model.g_optimizer)] == [d_scale, g_scale]
+        return [after - old for after, old in zip(helpers.weights_of(model), before)]
+
+    reference = one_step(1.0, 1.0)
+    assert max(np.abs(delta).max() for delta in reference) > 1e-3  # the step moved weights
+    for got, want in zip(one_step(2.0**10, 2.0**4), reference):
+        np.testing.assert_allclose(got, want, rtol=0.05, atol=2e-4)
 
 
 @pytest.mark.slow

@@ -33,11 +33,33 @@ def with_loss_scaling(optimizer, dtype_policy):
     optimizer = with_loss_scaling(keras.optimizers.Adam(2e-4), policy)
     ```
     """
-    if dtype_policy.name != _SCALED_POLICY or isinstance(
-        optimizer, keras.optimizers.LossScaleOptimizer
-    ):
+    if dtype_policy.name != _SCALED_POLICY:
+        return optimizer
+    _check_no_replicas()
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{optimizer.name}_loss_scaled")
+
+
+def _check_no_replicas():
+    """Refuses loss scaling under a multi-replica `tf.distribute` strategy.
+
+    Keras' `LossScaleOptimizer` decides whether to skip a step from the first
+    replica's gradients before they are summed, so an overflow on another
+    replica would reach every replica's weights.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        raise ValueError(
+            "The 'mixed_float16' policy is not supported with several tf.distribute "
+            "replicas: Keras' LossScaleOptimizer checks the first replica's gradients for "
+            "overflow before they are summed, so another replica's overflow would be "
+            "applied. Use keras.mixed_precision.set_global_policy('mixed_bfloat16'), which "
+            "needs no loss scaling, or train on one device."
+        )
 
 
 class OptimizerByNetwork:
@@ -69,10 +91,13 @@ class OptimizerByNetwork:
 class NetworkOptimizers(keras.optimizers.Optimizer):
     """Several networks' optimizers behind one `keras.optimizers.Optimizer`.
 
-    Its `variables` are its own step count followed by each optimizer's
-    variables in the order given (the layout `keras.optimizers.MultiOptimizer`
-    saved, so older `.keras` files load). `apply` sends each gradient to the
-    optimizer of the network that owns the variable.
+    Its `variables` are its own step count and learning rate, then the
+    variables of each optimizer that owns a trained variable, in the order
+    their first variables come in the list `build` gets: the layout
+    `keras.optimizers.MultiOptimizer` saved, so older `.keras` files load.
+    `apply` sends each gradient to the optimizer of the network that owns the
+    variable; `LearningRateScheduler` and `ReduceLROnPlateau` reach every
+    network's optimizer through `optimizers`.
 
     Args:
         assignments: `(network, optimizer)` pairs, one optimizer instance per
@@ -94,6 +119,7 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
         super().__init__(learning_rate=0.0, name=name)
         self._owner = OptimizerByNetwork(assignments)
         self._network_optimizers = list(self._owner.optimizers)
+        self._built_optimizers = []  # those that own variables, in first-variable order
 
     @property
     def optimizers(self):
@@ -103,18 +129,22 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
     def build(self, var_list):
         if self.built:
             return
-        owned = {id(optimizer): [] for optimizer in self._network_optimizers}
+        owned = {}
         for variable in var_list:
-            owned[id(self._owner(variable))].append(variable)
-        for optimizer in self._network_optimizers:
-            if owned[id(optimizer)] and not optimizer.built:
+            optimizer = self._owner(variable)
+            if id(optimizer) not in owned:
+                owned[id(optimizer)] = []
+                self._built_optimizers.append(optimizer)
+            owned[id(optimizer)].append(variable)
+        for optimizer in self._built_optimizers:
+            if not optimizer.built:
                 optimizer.build(owned[id(optimizer)])
         super().build(var_list)
 
     @property
     def variables(self):
         variables = self._variables[:]
-        for optimizer in self._network_optimizers:
+        for optimizer in self._built_optimizers:
             variables.extend(optimizer.variables)
         return variables
 
@@ -140,14 +170,14 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
             optimizer.finalize_variable_values(variables)
 
     def set_weights(self, weights):
-        count = len(self._variables)
-        for variable, weight in zip(self._variables, weights[:count]):
+        variables = self.variables
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"`weights` must hold {len(variables)} arrays for '{self.name}' (built: "
+                f"{self.built}). Received: {len(weights)}"
+            )
+        for variable, weight in zip(variables, weights):
             variable.assign(weight)
-        for optimizer in self._network_optimizers:
-            size = len(optimizer.variables)
-            for variable, weight in zip(optimizer.variables, weights[count : count + size]):
-                variable.assign(weight)
-            count += size
 
     @property
     def learning_rate(self):
