@@ -118,13 +118,12 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
     def __init__(self, assignments, name="gan_optimizer"):
         super().__init__(learning_rate=0.0, name=name)
         self._owner = OptimizerByNetwork(assignments)
-        self._network_optimizers = list(self._owner.optimizers)
         self._built_optimizers = []  # those that own variables, in first-variable order
 
     @property
     def optimizers(self):
         """The networks' optimizers, in the order they were given."""
-        return list(self._network_optimizers)
+        return list(self._owner.optimizers)
 
     def build(self, var_list):
         if self.built:
@@ -149,10 +148,10 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
         return variables
 
     def _by_owner(self, *lists):
-        groups = {id(optimizer): [] for optimizer in self._network_optimizers}
+        groups = {id(optimizer): [] for optimizer in self._owner.optimizers}
         for items in zip(*lists):
             groups[id(self._owner(items[-1]))].append(items)
-        for optimizer in self._network_optimizers:
+        for optimizer in self._owner.optimizers:
             if groups[id(optimizer)]:
                 yield optimizer, [list(column) for column in zip(*groups[id(optimizer)])]
 
@@ -198,7 +197,7 @@ class NetworkOptimizers(keras.optimizers.Optimizer):
         return {
             "name": self.name,
             "optimizers": [
-                keras.optimizers.serialize(optimizer) for optimizer in self._network_optimizers
+                keras.optimizers.serialize(optimizer) for optimizer in self._owner.optimizers
             ],
         }
 
