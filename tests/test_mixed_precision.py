@@ -84,18 +84,16 @@ GAN_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(GAN_CASES))
-def test_gan_family_steps_are_finite_and_images_float32(case, tmp_path):
-    policy, name, options = GAN_CASES[case]
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        model = helpers.make_model(name, **options)
-        assert model.generator.trainable_weights[0].dtype == "float32"  # float32 master weights
-        check_trains_saves_and_loads(
-            model, helpers.training_data(model, 32), 16, tmp_path, helpers.generate_some
-        )
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+@pytest.mark.parametrize(
+    "case, policy", [(case, GAN_CASES[case][0]) for case in GAN_CASES], indirect=["policy"]
+)
+def test_gan_family_steps_are_finite_and_images_float32(case, policy, tmp_path):
+    _, name, options = GAN_CASES[case]
+    model = helpers.make_model(name, **options)
+    assert model.generator.trainable_weights[0].dtype == "float32"  # float32 master weights
+    check_trains_saves_and_loads(
+        model, helpers.training_data(model, 32), 16, tmp_path, helpers.generate_some
+    )
 
 
 # One policy per family keeps JAX's compile time in budget; the dtype bugs these catch
