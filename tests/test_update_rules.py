@@ -108,6 +108,40 @@ def test_the_generator_runs_forward_once_per_step(update):
     assert OneImage.calls == 3
 
 
+class BatchSizes(keras.layers.Layer):
+    """Passes its input through; records the batch size of every call."""
+
+    seen = []
+
+    def call(self, images):
+        if isinstance(images.shape[0], int):  # not while Keras traces shapes symbolically
+            BatchSizes.seen.append(images.shape[0])
+        return images
+
+
+@pytest.mark.parametrize(
+    "update, calls_per_step", [("alternating", [8, 4]), ("simultaneous", [4, 4])]
+)
+def test_how_the_discriminator_sees_each_batch(update, calls_per_step):
+    # Alternating: one D call on [x_real; x_fake] for D's loss, then x_fake for G's.
+    # Simultaneous: x_real and x_fake in two calls, as the tutorial scores them, so
+    # G's gradient runs back through D on x_fake alone.
+    generator, _ = _networks()
+    images = keras.Input(SHAPE)
+    flat = keras.layers.Flatten()(BatchSizes()(images))
+    discriminator = keras.Model(images, keras.layers.Dense(1)(flat))
+    gan = keras_gans.GAN(
+        generator=generator, discriminator=discriminator, latent_dim=2, update=update
+    )
+    eager = {"jax": {}, "tensorflow": {"run_eagerly": True}, "torch": {}}
+    gan.compile(jit_compile=False, **eager[keras.backend.backend()])
+    real = np.zeros((12,) + SHAPE, "float32")
+    gan.fit(real, batch_size=4, epochs=1, verbose=0)  # builds and warms up
+    BatchSizes.seen = []
+    gan.fit(real, batch_size=4, epochs=1, verbose=0)
+    assert BatchSizes.seen == calls_per_step * 3
+
+
 def test_update_is_saved_and_checked():
     gan = keras_gans.DCGAN(latent_dim=2, width=4, update="simultaneous")
     assert keras_gans.DCGAN.from_config(gan.get_config()).update == "simultaneous"

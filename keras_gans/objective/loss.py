@@ -128,27 +128,42 @@ def simultaneous_losses(model, real_images, fake_images, labels, training):
 
     `fake_images` carries gradients to the generator; the caller takes
     `d_loss`'s gradient for D's weights and `g_loss`'s for G's, both at the
-    weights before either update.
+    weights before either update. As in the tutorial, D scores the real and
+    the generated batch in two calls, so `g_loss`'s gradient runs back through
+    D on the generated batch only (a BatchNorm layer in D normalises each
+    batch by its own statistics).
 
     Returns:
         `(d_loss, g_loss, (real_logits, fake_logits))`.
     """
     d_loss, real_logits, fake_logits, fake_class_logits = _discriminator_terms(
-        model, real_images, fake_images, labels, training
+        model, real_images, fake_images, labels, training, separate_calls=True
     )
     # L_G = loss_G(D(x_fake)) on the same logits D's loss used
     g_loss = model.gan_loss.generator_loss(fake_logits) + class_loss(fake_class_logits, labels)
     return d_loss, g_loss, (real_logits, fake_logits)
 
 
-def _discriminator_terms(model, real_images, fake_images, labels, training):
-    """`(L_D, real_logits, fake_logits, fake_class_logits)` of one pass of D over both batches."""
+def _discriminator_terms(model, real_images, fake_images, labels, training, separate_calls=True):
+    """`(L_D, real_logits, fake_logits, fake_class_logits)` of one pass of D over both batches.
+
+    `separate_calls`: score the two batches in two calls of D (as the TensorFlow
+    DCGAN tutorial does) rather than one call on both; the gradient of the
+    generator's loss then runs back through D on `x_fake` alone.
+    """
     batch_size = ops.shape(real_images)[0]
-    # One discriminator call on [x_real; x_fake] (BatchNorm-free D sees both halves alike)
-    images = ops.concatenate([real_images, fake_images], axis=0)
     both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-    logits, class_logits = discriminate(model, images, both_labels, training)
-    real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
+    if separate_calls:
+        real_logits, real_class_logits = discriminate(model, real_images, labels, training)
+        fake_logits, fake_class_logits = discriminate(model, fake_images, labels, training)
+        class_logits = None
+        if real_class_logits is not None:
+            class_logits = ops.concatenate([real_class_logits, fake_class_logits], axis=0)
+    else:
+        # One discriminator call on [x_real; x_fake] (BatchNorm-free D sees both halves alike)
+        images = ops.concatenate([real_images, fake_images], axis=0)
+        logits, class_logits = discriminate(model, images, both_labels, training)
+        real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
     # L_D = loss_D(D(x_real), D(x_fake)), e.g. softplus(-D(x_real)) + softplus(D(x_fake))
     loss = model.gan_loss.discriminator_loss(real_logits, fake_logits)
     # + E[-log p(y | x)] on real and generated images (ACGAN only)
