@@ -13,7 +13,7 @@ import pytest
 
 import keras_gans
 from keras_gans import runner
-from keras_gans.runner import run_folder
+from keras_gans.runner import run_callbacks, run_folder
 from tests import helpers
 
 BACKEND = keras.backend.backend()
@@ -166,6 +166,20 @@ def test_a_diverged_run_keeps_its_last_finite_weights_and_resumes(tmp_path):
     assert rate == pytest.approx(
         0.1 * float(keras.ops.convert_to_numpy(model.g_optimizer.learning_rate)), rel=1e-5
     )
+
+
+def test_lr_scale_reaches_every_network_optimizer():
+    model = keras_gans.CycleGAN((16, 16, 1), (16, 16, 1), width=4)
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(1e-3),
+        d_a_optimizer=keras.optimizers.Adam(2e-3),
+        d_b_optimizer=keras.optimizers.Adam(4e-3),
+    )
+    scale = run_callbacks.LearningRateScale(0.5)
+    scale.set_model(model)
+    scale.on_train_begin()
+    rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in model.optimizer.optimizers]
+    assert rates == pytest.approx([5e-4, 1e-3, 2e-3])
 
 
 def test_an_exploding_loss_counts_as_divergence(tmp_path):

@@ -163,8 +163,8 @@ class LearningRateScale(keras.callbacks.Callback):
         self.scale = float(scale)
 
     def on_train_begin(self, logs=None):
-        names = ("d_optimizer", "g_optimizer", "d_a_optimizer", "d_b_optimizer")
-        for optimizer in [getattr(self.model, n) for n in names if hasattr(self.model, n)]:
+        # model.optimizer is the NetworkOptimizers of every family: one optimizer per network
+        for optimizer in self.model.optimizer.optimizers:
             rate = optimizer.learning_rate
             if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
                 raise ValueError("lr_scale cannot scale a learning-rate schedule.")
