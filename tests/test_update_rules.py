@@ -120,16 +120,26 @@ class BatchSizes(keras.layers.Layer):
 
 
 @pytest.mark.parametrize(
-    "update, calls_per_step", [("alternating", [8, 4]), ("simultaneous", [4, 4])]
+    "update, spectral_norm, calls_per_step",
+    [
+        ("alternating", False, [8, 4]),
+        ("simultaneous", False, [4, 4]),
+        ("alternating", True, [8, 4]),
+        ("simultaneous", True, [8]),
+    ],
 )
-def test_how_the_discriminator_sees_each_batch(update, calls_per_step):
+def test_how_the_discriminator_sees_each_batch(update, spectral_norm, calls_per_step):
     # Alternating: one D call on [x_real; x_fake] for D's loss, then x_fake for G's.
     # Simultaneous: x_real and x_fake in two calls, as the tutorial scores them, so
-    # G's gradient runs back through D on x_fake alone.
+    # G's gradient runs back through D on x_fake alone; a D with state (here the
+    # spectral norm's power iterate, updated in place on torch) sees both in one call.
     generator, _ = _networks()
     images = keras.Input(SHAPE)
     flat = keras.layers.Flatten()(BatchSizes()(images))
-    discriminator = keras.Model(images, keras.layers.Dense(1)(flat))
+    head = keras.layers.Dense(1)
+    if spectral_norm:
+        head = keras.layers.SpectralNormalization(head)
+    discriminator = keras.Model(images, head(flat))
     gan = keras_gans.GAN(
         generator=generator, discriminator=discriminator, latent_dim=2, update=update
     )

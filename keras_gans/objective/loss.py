@@ -128,23 +128,30 @@ def simultaneous_losses(model, real_images, fake_images, labels, training):
 
     `fake_images` carries gradients to the generator; the caller takes
     `d_loss`'s gradient for D's weights and `g_loss`'s for G's, both at the
-    weights before either update. As in the tutorial, D scores the real and
-    the generated batch in two calls, so `g_loss`'s gradient runs back through
-    D on the generated batch only (a BatchNorm layer in D normalises each
-    batch by its own statistics).
+    weights before either update. A discriminator without state (no
+    non-trainable variables, like the tutorial's) scores the real and the
+    generated batch in two calls, as the tutorial does, so `g_loss`'s gradient
+    runs back through D on the generated batch only. One with state
+    (BatchNorm statistics, spectral-norm power iterates) scores both in one
+    call, so that state updates once per step, as in the default rule.
 
     Returns:
         `(d_loss, g_loss, (real_logits, fake_logits))`.
     """
     d_loss, real_logits, fake_logits, fake_class_logits = _discriminator_terms(
-        model, real_images, fake_images, labels, training, separate_calls=True
+        model,
+        real_images,
+        fake_images,
+        labels,
+        training,
+        separate_calls=not model.discriminator.non_trainable_variables,
     )
     # L_G = loss_G(D(x_fake)) on the same logits D's loss used
     g_loss = model.gan_loss.generator_loss(fake_logits) + class_loss(fake_class_logits, labels)
     return d_loss, g_loss, (real_logits, fake_logits)
 
 
-def _discriminator_terms(model, real_images, fake_images, labels, training, separate_calls=True):
+def _discriminator_terms(model, real_images, fake_images, labels, training, separate_calls=False):
     """`(L_D, real_logits, fake_logits, fake_class_logits)` of one pass of D over both batches.
 
     `separate_calls`: score the two batches in two calls of D (as the TensorFlow
