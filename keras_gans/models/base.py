@@ -68,7 +68,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             `"simultaneous"`: both networks' gradients come from one forward
             pass of each at the weights before the step, as in the
             TensorFlow DCGAN tutorial (a discriminator without
-            non-trainable state scores the real and the generated batch in
+            BatchNorm or spectral-norm state scores the real and the generated batch in
             two calls, as the tutorial does); cheaper, needs `d_steps=1`.
     """
 

@@ -129,7 +129,7 @@ def simultaneous_losses(model, real_images, fake_images, labels, training):
     `fake_images` carries gradients to the generator; the caller takes
     `d_loss`'s gradient for D's weights and `g_loss`'s for G's, both at the
     weights before either update. A discriminator without state (no
-    non-trainable variables, like the tutorial's) scores the real and the
+    non-trainable variables but random seeds, like the tutorial's) scores the real and the
     generated batch in two calls, as the tutorial does, so `g_loss`'s gradient
     runs back through D on the generated batch only. One with state
     (BatchNorm statistics, spectral-norm power iterates) scores both in one
@@ -144,11 +144,20 @@ def simultaneous_losses(model, real_images, fake_images, labels, training):
         fake_images,
         labels,
         training,
-        separate_calls=not model.discriminator.non_trainable_variables,
+        separate_calls=not _has_state(model.discriminator),
     )
     # L_G = loss_G(D(x_fake)) on the same logits D's loss used
     g_loss = model.gan_loss.generator_loss(fake_logits) + class_loss(fake_class_logits, labels)
     return d_loss, g_loss, (real_logits, fake_logits)
+
+
+def _has_state(network):
+    """Whether `network` holds non-trainable state besides random seeds (BatchNorm, SN)."""
+    # Dropout's SeedGenerator state only advances per call; nothing is normalised by it.
+    return any(
+        not variable.path.endswith("seed_generator_state")
+        for variable in network.non_trainable_variables
+    )
 
 
 def _discriminator_terms(model, real_images, fake_images, labels, training, separate_calls=False):
