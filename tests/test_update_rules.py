@@ -93,9 +93,8 @@ def test_one_step_matches_the_update_rule_by_hand(update):
     assert not np.allclose(trained[0], _expected_step(other, real, *start)[0], atol=1e-4)
 
 
-@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_the_generator_runs_forward_once_per_step(update):
-    generator, discriminator = _networks()
+def _eager_gan_after_one_epoch(generator, discriminator, update):
+    """A GAN run eagerly (Python runs every step) that has fitted one epoch of 3 steps."""
     gan = keras_gans.GAN(
         generator=generator, discriminator=discriminator, latent_dim=2, update=update
     )
@@ -103,6 +102,13 @@ def test_the_generator_runs_forward_once_per_step(update):
     gan.compile(jit_compile=False, **eager[keras.backend.backend()])
     real = np.zeros((12,) + SHAPE, "float32")
     gan.fit(real, batch_size=4, epochs=1, verbose=0)  # builds and warms up
+    return gan, real
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_the_generator_runs_forward_once_per_step(update):
+    generator, discriminator = _networks()
+    gan, real = _eager_gan_after_one_epoch(generator, discriminator, update)
     OneImage.calls = 0
     gan.fit(real, batch_size=4, epochs=1, verbose=0)
     assert OneImage.calls == 3
@@ -141,13 +147,7 @@ def test_how_the_discriminator_sees_each_batch(update, spectral_norm, calls_per_
     if spectral_norm:
         head = keras.layers.SpectralNormalization(head)
     discriminator = keras.Model(images, head(flat))
-    gan = keras_gans.GAN(
-        generator=generator, discriminator=discriminator, latent_dim=2, update=update
-    )
-    eager = {"jax": {}, "tensorflow": {"run_eagerly": True}, "torch": {}}
-    gan.compile(jit_compile=False, **eager[keras.backend.backend()])
-    real = np.zeros((12,) + SHAPE, "float32")
-    gan.fit(real, batch_size=4, epochs=1, verbose=0)  # builds and warms up
+    gan, real = _eager_gan_after_one_epoch(generator, discriminator, update)
     BatchSizes.seen = []
     gan.fit(real, batch_size=4, epochs=1, verbose=0)
     assert BatchSizes.seen == calls_per_step * 3
