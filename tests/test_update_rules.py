@@ -128,17 +128,18 @@ class BatchSizes(keras.layers.Layer):
 @pytest.mark.parametrize(
     "update, spectral_norm, calls_per_step",
     [
-        ("alternating", False, [8, 4]),
+        ("alternating", False, [4, 4, 4]),
         ("simultaneous", False, [4, 4]),
         ("alternating", True, [8, 4]),
         ("simultaneous", True, [8]),
     ],
 )
 def test_how_the_discriminator_sees_each_batch(update, spectral_norm, calls_per_step):
-    # Alternating: one D call on [x_real; x_fake] for D's loss, then x_fake for G's.
-    # Simultaneous: x_real and x_fake in two calls, as the tutorial scores them, so
-    # G's gradient runs back through D on x_fake alone; a D with state (here the
-    # spectral norm's power iterate, updated in place on torch) sees both in one call.
+    # A D without state scores x_real and x_fake in two calls, as the tutorial does
+    # (alternating: then the updated D scores x_fake again for G's loss; simultaneous:
+    # G's gradient runs back through D on x_fake alone). A D with state (here the
+    # spectral norm's power iterate, updated in place on torch) sees [x_real; x_fake]
+    # in one call, so the state updates once per D update.
     generator, _ = _networks()
     images = keras.Input(SHAPE)
     # Dropout's seed is state too, but not the kind that keeps D to one call

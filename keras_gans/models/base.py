@@ -67,9 +67,10 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
             batch: G runs forward once per step when `d_steps=1`).
             `"simultaneous"`: both networks' gradients come from one forward
             pass of each at the weights before the step, as in the
-            TensorFlow DCGAN tutorial (a discriminator without
-            BatchNorm or spectral-norm state scores the real and the generated batch in
-            two calls, as the tutorial does); cheaper, needs `d_steps=1`.
+            TensorFlow DCGAN tutorial; cheaper, needs `d_steps=1`.
+            Under either rule a discriminator without BatchNorm or
+            spectral-norm state scores the real and the generated batch in
+            two calls, as the tutorial does; one with state in one call.
     """
 
     UPDATES = ("alternating", "simultaneous")

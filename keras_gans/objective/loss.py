@@ -128,23 +128,16 @@ def simultaneous_losses(model, real_images, fake_images, labels, training):
 
     `fake_images` carries gradients to the generator; the caller takes
     `d_loss`'s gradient for D's weights and `g_loss`'s for G's, both at the
-    weights before either update. A discriminator without state (no
-    non-trainable variables but random seeds, like the tutorial's) scores the real and the
-    generated batch in two calls, as the tutorial does, so `g_loss`'s gradient
-    runs back through D on the generated batch only. One with state
-    (BatchNorm statistics, spectral-norm power iterates) scores both in one
-    call, so that state updates once per step, as in the default rule.
+    weights before either update. A discriminator without state scores the
+    real and the generated batch in two calls, as the tutorial does, so
+    `g_loss`'s gradient runs back through D on the generated batch only (see
+    `_discriminator_terms`).
 
     Returns:
         `(d_loss, g_loss, (real_logits, fake_logits))`.
     """
     d_loss, real_logits, fake_logits, fake_class_logits = _discriminator_terms(
-        model,
-        real_images,
-        fake_images,
-        labels,
-        training,
-        separate_calls=not _has_state(model.discriminator),
+        model, real_images, fake_images, labels, training
     )
     # L_G = loss_G(D(x_fake)) on the same logits D's loss used
     g_loss = model.gan_loss.generator_loss(fake_logits) + class_loss(fake_class_logits, labels)
@@ -160,23 +153,27 @@ def _has_state(network):
     )
 
 
-def _discriminator_terms(model, real_images, fake_images, labels, training, separate_calls=False):
+def _discriminator_terms(model, real_images, fake_images, labels, training):
     """`(L_D, real_logits, fake_logits, fake_class_logits)` of one pass of D over both batches.
 
-    `separate_calls`: score the two batches in two calls of D (as the TensorFlow
-    DCGAN tutorial does) rather than one call on both; the gradient of the
-    generator's loss then runs back through D on `x_fake` alone.
+    A discriminator without state (no non-trainable variables but Dropout's
+    seeds, like the TensorFlow DCGAN tutorial's) scores the two batches in two
+    calls, as the tutorial does: the generator's gradient (simultaneous rule)
+    then runs back through D on `x_fake` alone, and every call of D in a step
+    has one batch size (faster on CPU torch, see the README's benchmarks). One
+    with state (BatchNorm statistics, spectral-norm power iterates) scores both
+    in one call, so that state updates once per D update.
     """
     batch_size = ops.shape(real_images)[0]
     both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-    if separate_calls:
+    if not _has_state(model.discriminator):
         real_logits, real_class_logits = discriminate(model, real_images, labels, training)
         fake_logits, fake_class_logits = discriminate(model, fake_images, labels, training)
         class_logits = None
         if real_class_logits is not None:
             class_logits = ops.concatenate([real_class_logits, fake_class_logits], axis=0)
     else:
-        # One discriminator call on [x_real; x_fake] (BatchNorm-free D sees both halves alike)
+        # One discriminator call on [x_real; x_fake]: D's state updates once
         images = ops.concatenate([real_images, fake_images], axis=0)
         logits, class_logits = discriminate(model, images, both_labels, training)
         real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
