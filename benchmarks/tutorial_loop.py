@@ -22,6 +22,8 @@ again for G's gradient): what the default rule costs by itself, so that
 Usage:
     python -m benchmarks.tutorial_loop --backends tensorflow --repeats 5
     python -m benchmarks.tutorial_loop --backends jax torch --repeats 3
+    python -m benchmarks.tutorial_loop --backends torch --env MALLOC_TRIM_THRESHOLD_=4294967295 \
+        --out benchmarks/results/tutorial_cpu_torch_malloc.csv
 Appends one row per process and one median row per variant to
 benchmarks/results/tutorial_cpu.csv (tutorial_<device>.csv on an accelerator) and prints
 the medians, the fit/loop ratios of the medians and the spread between processes,
@@ -379,6 +381,9 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--out", default=None, help="CSV file (default by device)")
     parser.add_argument("--note", default="", help="what differs in this run, for the CSV")
+    parser.add_argument(
+        "--env", nargs="+", default=[], metavar="NAME=VALUE", help="set in every worker"
+    )
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -390,12 +395,13 @@ def main(argv=None):
     from keras_gans.utils.device import describe_device
 
     device = describe_device()
+    extra_env = dict(_name_value(item) for item in args.env)
     rows = []
     for backend in args.backends:
         speeds = {variant: [] for variant in args.variants}
         for repeat in range(args.repeats):
             for variant in args.variants:
-                result = measure(backend, variant, args.epochs, args.images, {})
+                result = measure(backend, variant, args.epochs, args.images, extra_env)
                 speeds[variant].append(result["images_per_s"])
                 print(f"{backend:>10} {variant:>16} process {repeat}: {result['images_per_s']}")
                 rows.append(_row(backend, device, variant, str(repeat), result["images_per_s"]))
@@ -421,6 +427,13 @@ def main(argv=None):
     append_rows(out, [{**row, "keras_version": keras.__version__} for row in rows])
     print(f"Wrote {out}")
     return rows
+
+
+def _name_value(item):
+    name, separator, value = item.partition("=")
+    if not separator or not name:
+        raise SystemExit(f"--env takes NAME=VALUE items, got {item!r}")
+    return name, value
 
 
 def _row(backend, device, variant, process, speed, spread_value="", ratio="", note=""):
