@@ -116,11 +116,8 @@ def test_r3gan_with_r1_and_r2(policy, tmp_path):
 
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
 def test_pix2pix(policy, tmp_path):
+    # Its one-filter PatchGAN output once failed torch's CPU float16 weight gradient.
     model = keras_gans.Pix2Pix(**PIX2PIX, **TINY_D)
-    if helpers.BACKEND == "torch":  # torch's CPU float16 convolution: refused by name
-        with pytest.raises(ValueError, match="mixed_bfloat16"):
-            model.compile()
-        return
     sources = pairs(2, seed=1)[0]
     check_trains_saves_and_loads(model, pairs(8), 4, tmp_path, lambda m: m.translate(sources))
 

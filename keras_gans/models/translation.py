@@ -140,7 +140,6 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
                 )
             given.append(optimizer)
             resolved[argument] = with_loss_scaling(optimizer, self.dtype_policy)
-        _check_float16_on_torch_cpu(self.dtype_policy)
         if run_eagerly and _BACKEND == "jax":
             raise ValueError(
                 "`run_eagerly=True` is not supported on the JAX backend: the step is a pure "
@@ -268,19 +267,3 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-def _check_float16_on_torch_cpu(dtype_policy):
-    """Refuses float16 where torch's CPU convolution cannot train a PatchGAN."""
-    if dtype_policy.name != "mixed_float16" or _BACKEND != "torch":
-        return
-    from keras.src.backend.torch.core import get_device
-
-    if get_device() == "cpu":
-        raise ValueError(
-            "The 'mixed_float16' policy cannot train image-to-image models with torch on "
-            "the CPU: torch's CPU float16 convolution (slow_conv2d) fails computing the "
-            "weight gradient of the PatchGAN's one-channel output convolution ('grad_weight "
-            "must be contiguous'). Use keras.mixed_precision.set_global_policy("
-            "'mixed_bfloat16'), a GPU, or the JAX or TensorFlow backend."
-        )

@@ -47,6 +47,31 @@ class ReflectionPadding2D(layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+@keras.saving.register_keras_serializable(package="keras_gans")
+class ContiguousKernelConv2D(layers.Conv2D):
+    """`Conv2D` handing torch a contiguous kernel: one-filter layers train in half precision.
+
+    Keras' torch backend passes `conv2d` a permuted view of the `(kh, kw, in, out)`
+    kernel. For a one-filter kernel larger than 1x1, torch's CPU convolution in
+    float16 (and in bfloat16 on CPUs without oneDNN's bfloat16, e.g. AVX2-only ones)
+    then fails on the weight gradient ("slow_conv2d: grad_weight must be
+    contiguous"). Here the kernel is laid out so that Keras' permutation is
+    contiguous; other backends get the kernel unchanged.
+
+    Example:
+
+    ```python
+    logits = ContiguousKernelConv2D(1, 4, padding="same", name="patch_logits")(features)
+    ```
+    """
+
+    def convolution_op(self, inputs, kernel):
+        if keras.backend.backend() == "torch":
+            kernel = ops.convert_to_tensor(kernel)  # the compute dtype under a mixed policy
+            kernel = kernel.permute(3, 2, 0, 1).contiguous().permute(2, 3, 1, 0)
+        return super().convolution_op(inputs, kernel)
+
+
 def instance_norm(name):
     """Instance normalisation: each image and channel normalised over its pixels."""
     return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
@@ -166,7 +191,7 @@ def resnet_generator(
         x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up_{i}")(x)
         x = layers.ReLU()(instance_norm(f"up_{i}_norm")(x))
     x = ReflectionPadding2D(3)(x)
-    outputs = layers.Conv2D(target_channels, 7, activation="tanh", name="to_pixels")(x)
+    outputs = ContiguousKernelConv2D(target_channels, 7, activation="tanh", name="to_pixels")(x)
     return keras.Model(images, outputs, name=name)
 
 
@@ -213,5 +238,5 @@ def patch_discriminator(image_shape, source_shape=None, width=64, num_layers=3, 
         filters = width * min(2**i, 8)
         x = layers.Conv2D(filters, 4, strides=strides, padding="same", name=f"conv_{i}")(x)
         x = layers.LeakyReLU(0.2)(instance_norm(f"conv_{i}_norm")(x))
-    logits = layers.Conv2D(1, 4, padding="same", name="patch_logits")(x)
+    logits = ContiguousKernelConv2D(1, 4, padding="same", name="patch_logits")(x)
     return keras.Model(inputs, logits, name=name or "discriminator")
