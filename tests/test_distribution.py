@@ -13,6 +13,7 @@ from tests import helpers
 JAX_DATA_PARALLEL = """
 import json, tempfile, os
 import numpy as np, jax, keras, keras_gans
+keras.mixed_precision.set_global_policy({policy!r})
 devices = {devices}
 if devices > 1:
     keras.distribution.set_distribution(
@@ -32,6 +33,8 @@ for name, kwargs in {models}.items():
         "history": history.history,
         "weights": [float(np.abs(np.array(w)).sum()) for w in gan.weights],
         "sharding_devices": len(kernel.value.sharding.device_set),
+        "loss_scales": [float(np.array(o.dynamic_scale)) for o in gan.optimizer.optimizers
+                        if isinstance(o, keras.optimizers.LossScaleOptimizer)],
         "path": path,
     }}
 print(json.dumps(results))
@@ -43,7 +46,9 @@ def test_jax_four_devices_match_one_device():
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     runs = {}
     for devices in (1, 4):
-        code = JAX_DATA_PARALLEL.format(devices=devices, models=repr(helpers.TINY))
+        code = JAX_DATA_PARALLEL.format(
+            devices=devices, models=repr(helpers.TINY), policy="float32"
+        )
         runs[devices] = json.loads(helpers.run_python(code, "jax", env=env).splitlines()[-1])
     for name in helpers.TINY:
         one, four = runs[1][name], runs[4][name]
@@ -58,6 +63,26 @@ def test_jax_four_devices_match_one_device():
         "print(m.generate(labels=[0, 1], seed=0).shape)"
     )
     assert "(2, 8, 8, 1)" in helpers.run_python(code, "jax")
+
+
+@pytest.mark.skipif(helpers.BACKEND != "jax", reason="keras.distribution shards on JAX")
+def test_jax_four_devices_match_one_device_under_mixed_float16():
+    # Each network's LossScaleOptimizer checks the gradients of the whole sharded batch, so
+    # four devices keep the scales one device keeps and take the same steps, penalty included.
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    models = {"DCGAN": {**helpers.TINY["DCGAN"], "gp_weight": 1.0}}
+    runs = {}
+    for devices in (1, 4):
+        code = JAX_DATA_PARALLEL.format(
+            devices=devices, models=repr(models), policy="mixed_float16"
+        )
+        runs[devices] = json.loads(helpers.run_python(code, "jax", env=env).splitlines()[-1])
+    one, four = runs[1]["DCGAN"], runs[4]["DCGAN"]
+    assert four["sharding_devices"] == 4
+    assert len(one["loss_scales"]) == 2 and four["loss_scales"] == one["loss_scales"]
+    for key, values in one["history"].items():
+        assert four["history"][key] == pytest.approx(values, rel=1e-2, abs=1e-3), key
+    assert four["weights"] == pytest.approx(one["weights"], rel=1e-3, abs=1e-5), "weights"
 
 
 TF_MIRRORED = """

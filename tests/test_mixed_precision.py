@@ -164,10 +164,10 @@ def test_an_overflowing_float16_step_is_skipped_and_halves_that_network_scale(po
 def test_each_loss_is_scaled_once_by_its_own_optimizer(policy, update):
     # With SGD an update is proportional to the gradient it applies: a loss scaled by the
     # wrong optimizer, twice or not at all would move the weights 2^4-2^10 times too far
-    # or too short. Different scales must give the same step.
+    # or too short. Different scales must give the same step, gradient penalty included.
     def one_step(d_scale, g_scale):
         keras.utils.set_random_seed(0)
-        model = helpers.make_model("DCGAN", update=update, seed=0)
+        model = helpers.make_model("DCGAN", update=update, gp_weight=1.0, seed=0)
         model.compile(
             d_optimizer=keras.optimizers.LossScaleOptimizer(
                 keras.optimizers.SGD(0.1), initial_scale=d_scale
