@@ -105,7 +105,6 @@ def _tensorflow_epoch(generator, discriminator, g_optimizer, d_optimizer, images
     import tensorflow as tf
 
     discriminator_loss, generator_loss = tutorial_losses()
-    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(BATCH_SIZE)
 
     @tf.function
     def train_step(real):
@@ -120,18 +119,13 @@ def _tensorflow_epoch(generator, discriminator, g_optimizer, d_optimizer, images
         g_optimizer.apply_gradients(zip(gen_tape.gradient(gen_loss, g_vars), g_vars))
         d_optimizer.apply_gradients(zip(disc_tape.gradient(disc_loss, d_vars), d_vars))
 
-    def epoch():
-        for batch in dataset:
-            train_step(batch)
-
-    return epoch
+    return _tensorflow_epochs(train_step, images)
 
 
 def _tensorflow_alternating_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
     import tensorflow as tf
 
     discriminator_loss, generator_loss = tutorial_losses()
-    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(BATCH_SIZE)
 
     @tf.function
     def train_step(real):
@@ -149,6 +143,15 @@ def _tensorflow_alternating_epoch(generator, discriminator, g_optimizer, d_optim
             gen_loss = generator_loss(discriminator(generated, training=True))
         g_optimizer.apply_gradients(zip(gen_tape.gradient(gen_loss, g_vars), g_vars))
 
+    return _tensorflow_epochs(train_step, images)
+
+
+def _tensorflow_epochs(train_step, images):
+    """An epoch function: the tutorial's shuffled `tf.data` batches through `train_step`."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(BATCH_SIZE)
+
     def epoch():
         for batch in dataset:
             train_step(batch)
@@ -157,56 +160,61 @@ def _tensorflow_alternating_epoch(generator, discriminator, g_optimizer, d_optim
 
 
 def _torch_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
-    import numpy as np
     import torch
 
     discriminator_loss, generator_loss = tutorial_losses()
     g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
-    rng = np.random.default_rng(0)
 
-    def epoch():
-        order = rng.permutation(len(images))
-        for start in range(0, len(images), BATCH_SIZE):
-            real = torch.from_numpy(images[order[start : start + BATCH_SIZE]])
-            noise = torch.randn(len(real), NOISE_DIM)
-            generated = generator(noise, training=True)
-            real_output = discriminator(real, training=True)
-            fake_output = discriminator(generated, training=True)
-            gen_loss = generator_loss(fake_output)
-            disc_loss = discriminator_loss(real_output, fake_output)
-            g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars], retain_graph=True)
-            d_grads = torch.autograd.grad(disc_loss, [v.value for v in d_vars])
-            with torch.no_grad():
-                g_optimizer.apply(g_grads, g_vars)
-                d_optimizer.apply(d_grads, d_vars)
+    def train_step(real):
+        noise = torch.randn(len(real), NOISE_DIM)
+        generated = generator(noise, training=True)
+        real_output = discriminator(real, training=True)
+        fake_output = discriminator(generated, training=True)
+        gen_loss = generator_loss(fake_output)
+        disc_loss = discriminator_loss(real_output, fake_output)
+        g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars], retain_graph=True)
+        d_grads = torch.autograd.grad(disc_loss, [v.value for v in d_vars])
+        with torch.no_grad():
+            g_optimizer.apply(g_grads, g_vars)
+            d_optimizer.apply(d_grads, d_vars)
 
-    return epoch
+    return _torch_epochs(train_step, images)
 
 
 def _torch_alternating_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
-    import numpy as np
     import torch
 
     discriminator_loss, generator_loss = tutorial_losses()
     g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
+
+    def train_step(real):
+        noise = torch.randn(len(real), NOISE_DIM)
+        generated = generator(noise, training=True)
+        real_output = discriminator(real, training=True)
+        fake_output = discriminator(generated.detach(), training=True)
+        disc_loss = discriminator_loss(real_output, fake_output)
+        d_grads = torch.autograd.grad(disc_loss, [v.value for v in d_vars])
+        with torch.no_grad():
+            d_optimizer.apply(d_grads, d_vars)
+        gen_loss = generator_loss(discriminator(generated, training=True))
+        g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars])
+        with torch.no_grad():
+            g_optimizer.apply(g_grads, g_vars)
+
+    return _torch_epochs(train_step, images)
+
+
+def _torch_epochs(train_step, images):
+    """An epoch function: shuffled NumPy batches, as torch tensors, through `train_step`."""
+    import numpy as np
+    import torch
+
     rng = np.random.default_rng(0)
 
     def epoch():
         order = rng.permutation(len(images))
         for start in range(0, len(images), BATCH_SIZE):
-            real = torch.from_numpy(images[order[start : start + BATCH_SIZE]])
-            noise = torch.randn(len(real), NOISE_DIM)
-            generated = generator(noise, training=True)
-            real_output = discriminator(real, training=True)
-            fake_output = discriminator(generated.detach(), training=True)
-            disc_loss = discriminator_loss(real_output, fake_output)
-            d_grads = torch.autograd.grad(disc_loss, [v.value for v in d_vars])
-            with torch.no_grad():
-                d_optimizer.apply(d_grads, d_vars)
-            gen_loss = generator_loss(discriminator(generated, training=True))
-            g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars])
-            with torch.no_grad():
-                g_optimizer.apply(g_grads, g_vars)
+            train_step(torch.from_numpy(images[order[start : start + BATCH_SIZE]]))
 
     return epoch
 
