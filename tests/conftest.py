@@ -8,6 +8,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from tests import jax_env  # noqa: E402
+
+if os.environ.get("KERAS_BACKEND") == "jax":
+    # Before JAX starts: a compilation cache shared with the tests' subprocesses, and
+    # quick compiles (tests/jax_env.py says why).
+    os.environ.update(jax_env.settings())
+
 # huggingface_hub must point at the test server before anything loads its constants;
 # the server itself starts only for the tests that use the `hub` fixture.
 from tests.hub_fixtures import configure_client  # noqa: E402
@@ -20,21 +27,6 @@ import pytest  # noqa: E402
 
 from tests import helpers  # noqa: E402
 from tests.hub_fixtures import hub, hub_offline, hub_repo_id, hub_token  # noqa: E402, F401
-
-if keras.backend.backend() == "jax":
-    # Many tests compile the same tiny networks: share compiled steps between them.
-    import tempfile
-
-    import jax
-
-    jax.config.update(
-        "jax_compilation_cache_dir",
-        os.environ.get(
-            "KERAS_GANS_JAX_CACHE", os.path.join(tempfile.gettempdir(), "keras_gans_jax_cache")
-        ),
-    )
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def pytest_report_header(config):
@@ -57,3 +49,29 @@ def digits():
 @pytest.fixture
 def tiny_images():
     return np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cases of a `spread_across_backends` test are dealt out to the backends of one run.
+
+    `tests/run.sh` names the backends it runs in `KERAS_GANS_TEST_BACKENDS`. When that
+    lists this backend and others, the n-th case (in id order) of each such test runs
+    only on the (n mod k)-th of the k backends, so every case runs once per run and
+    every backend runs a share. A plain `pytest` runs every case.
+    """
+    backends = os.environ.get("KERAS_GANS_TEST_BACKENDS", "").split()
+    backend = keras.backend.backend()
+    if len(backends) < 2 or backend not in backends:
+        return
+    cases = {}
+    for item in items:
+        if item.get_closest_marker("spread_across_backends") and hasattr(item, "callspec"):
+            cases.setdefault(item.function, []).append(item)
+    elsewhere = set()
+    for group in cases.values():
+        for index, item in enumerate(sorted(group, key=lambda item: item.callspec.id)):
+            if backends[index % len(backends)] != backend:
+                elsewhere.add(item)
+    if elsewhere:
+        config.hook.pytest_deselected(items=[item for item in items if item in elsewhere])
+        items[:] = [item for item in items if item not in elsewhere]

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 import keras_gans
+from tests import jax_env
 
 BACKEND = keras.backend.backend()
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -57,9 +58,16 @@ def weights_of(model):
 
 
 def run_python(code, backend, env=None, timeout=300):
-    """Runs `code` in a fresh interpreter on `backend`; returns its stdout."""
+    """Runs `code` in a fresh interpreter on `backend`; returns its stdout.
+
+    A JAX interpreter gets the suite's compilation cache and quick compiles
+    (`tests/jax_env.py`); an `XLA_FLAGS` in `env` is added to those flags.
+    """
     full_env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    full_env.update(env or {})
+    env = dict(env or {})
+    if backend == "jax":
+        full_env.update(jax_env.settings(env.pop("XLA_FLAGS", "")))
+    full_env.update(env)
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Runs the whole test suite once per Keras backend (JAX, TensorFlow, PyTorch).
+# Runs the whole test suite once per Keras backend (JAX, TensorFlow, PyTorch), each
+# on KERAS_GANS_TEST_WORKERS pytest-xdist workers (default 2; 0 runs in one process),
+# whole test files per worker. Cases of a `spread_across_backends` test run on one of
+# the backends each (tests/conftest.py).
 # Usage: bash tests/run.sh [pytest args...]   e.g. bash tests/run.sh -m "not slow"
 # Exits non-zero if any backend's run fails.
 set -u
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONDONTWRITEBYTECODE=1
+export KERAS_GANS_TEST_BACKENDS="${KERAS_GANS_TEST_BACKENDS:-jax tensorflow torch}"
 status=0
-for backend in ${KERAS_GANS_TEST_BACKENDS:-jax tensorflow torch}; do
+for backend in $KERAS_GANS_TEST_BACKENDS; do
     echo "=== KERAS_BACKEND=$backend ==="
     start=$SECONDS
-    KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider "$@" || status=1
+    KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider \
+        -n "${KERAS_GANS_TEST_WORKERS:-2}" --dist loadfile "$@" || status=1
     echo "=== $backend: $((SECONDS - start)) s ==="
 done
 exit $status

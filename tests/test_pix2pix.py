@@ -1,8 +1,6 @@
 """Pix2Pix: paired translation through compile/fit, saving, portability and learning."""
 
 import json
-import os
-import tempfile
 
 import keras
 import numpy as np
@@ -26,17 +24,6 @@ def numpy_variables(variables):
     return [keras.ops.convert_to_numpy(v) for v in variables]
 
 
-# A JAX subprocess compiles every op of loading and translating once; share the cache
-# the test process uses (tests/conftest.py) so reruns take seconds.
-JAX_CACHE = {
-    "JAX_COMPILATION_CACHE_DIR": os.environ.get(
-        "KERAS_GANS_JAX_CACHE", os.path.join(tempfile.gettempdir(), "keras_gans_jax_cache")
-    ),
-    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-}
-
-
 def check_portable(cases, tmp_path):
     """Each saved model translates its images as expected on the other two backends.
 
@@ -56,7 +43,7 @@ def check_portable(cases, tmp_path):
     lines.append("print(json.dumps(out))")
     for backend in helpers.BACKENDS:
         if backend != helpers.BACKEND:
-            output = helpers.run_python("\n".join(lines), backend, env=JAX_CACHE)
+            output = helpers.run_python("\n".join(lines), backend)
             for got, (_, _, expected, _) in zip(json.loads(output.strip().splitlines()[-1]), cases):
                 np.testing.assert_allclose(got, expected, atol=1e-4, err_msg=backend)
 

@@ -90,6 +90,7 @@ def test_recipe_parses_and_says_everything(name):
             assert "features" in row["protocol"]
 
 
+@pytest.mark.spread_across_backends  # recipes are data; the model tests cover each backend
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_builds_and_trains_a_few_steps(name):
     recipe = recipes.get(name)
