@@ -54,7 +54,6 @@ OTHER_USER = "someone-else"
 OTHER_TOKEN = "hf_someone_else_token"
 
 _CLIENT_ENV = {
-    "HF_HUB_DISABLE_XET": "1",  # the server speaks LFS, not Xet
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_UPDATE_CHECK": "1",
 }
@@ -68,6 +67,7 @@ _CLEARED_ENV = (
     "HUGGINGFACE_ASSETS_CACHE",
     "HF_XET_CACHE",
     "HF_HUB_OFFLINE",
+    "HF_HUB_DISABLE_XET",
     "TRANSFORMERS_OFFLINE",
     "HUGGINGFACE_CO_STAGING",
 )
@@ -90,7 +90,7 @@ def configure_client() -> str:
 
     Reserves a port on 127.0.0.1 and sets `HF_ENDPOINT` to it, `HF_HOME` to a fresh
     temporary folder (so the download cache and token file are the test session's
-    own), `HF_HUB_DISABLE_XET=1` and `HF_HUB_DISABLE_TELEMETRY=1`, and unsets
+    own) and `HF_HUB_DISABLE_TELEMETRY=1`, and unsets
     variables that would override them (`HF_TOKEN`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE`,
     ...). The server itself starts only when a test asks for the `hub` fixture.
     Idempotent.

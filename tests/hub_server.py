@@ -5,8 +5,11 @@ port, and speaks enough of the Hub's HTTP API for the real `huggingface_hub` cli
 (never a mock) to create repos, push commits and download files. Uploaded bytes live
 in a temporary directory; repos, commits and branches live in memory.
 
-The client must use the non-Xet transfer path (`HF_HUB_DISABLE_XET=1`): preupload,
-then the Git LFS "basic" transfer for large or binary files, then one NDJSON commit.
+Large or binary files arrive through either transfer the client uses: Xet (the
+default when `hf_xet` is installed: a write token, then xorbs and a shard to the CAS
+routes of `tests/xet_cas.py`, which rebuilds each file and checks its sha256), or the
+Git LFS "basic" transfer (`HF_HUB_DISABLE_XET=1`). Both end in one NDJSON commit whose
+`lfsFile` lines name the file's sha256. Downloads are plain HTTP either way.
 
 Endpoints, and the client calls that need them:
 
@@ -19,6 +22,8 @@ Endpoints, and the client calls that need them:
   parsed into `cardData`, `tags`, `library_name` and `pipeline_tag`, like the Hub.
 - `POST /api/{type}s/{repo}/preupload/{rev}`: tells the client to send each file
   inline ("regular") or through LFS ("lfs"), and the oid of the file already there.
+- `GET /api/{type}s/{repo}/xet-{read,write}-token/{rev}`: a Xet access token and the
+  CAS URL (`{endpoint}/xet-cas`), whose routes `XetStore.handle` answers.
 - `POST /{repo}.git/info/lfs/objects/batch`: LFS batch API; answers an upload and a
   verify action per object not stored yet.
 - `PUT /lfs-upload/{ticket}`: where LFS bytes go. Like a presigned S3 URL it needs no
@@ -59,6 +64,7 @@ with HubServer(tokens={"hf_valid_token": "me"}) as server:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import hashlib
@@ -78,6 +84,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.xet_cas import XetStore
 
 DEFAULT_LFS_THRESHOLD = 10 * 1024 * 1024
 """Files at least this large go through LFS, as on the Hub (10 MiB)."""
@@ -474,6 +482,23 @@ class _HTTPServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
+_xet_store: XetStore | None = None
+
+
+def _shared_xet_store() -> XetStore:
+    """The process's one Xet CAS, shared by every `HubServer` of the process.
+
+    Like the Hub's, it is content-addressed: the client's local Xet cache (under
+    `HF_HOME`) deduplicates against chunks it sent earlier, possibly to another server.
+    """
+    global _xet_store
+    if _xet_store is None:
+        root = tempfile.mkdtemp(prefix="xet-cas-")
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _xet_store = XetStore(Path(root))
+    return _xet_store
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Routes one HTTP request to a `HubServer` operation."""
 
@@ -487,6 +512,7 @@ class _Handler(BaseHTTPRequestHandler):
         ("POST", r"/api/validate-yaml", "validate_yaml"),
         ("GET", _API_REPO + r"(?:/revision/(?P<revision>[^/]+))?", "repo_info"),
         ("POST", _API_REPO + r"/preupload/(?P<revision>[^/]+)", "preupload"),
+        ("GET", _API_REPO + r"/xet-(?P<access>read|write)-token/(?P<revision>[^/]+)", "xet_token"),
         ("POST", _API_REPO + r"/commit/(?P<revision>[^/]+)", "commit"),
         ("GET", _API_REPO + r"/tree/(?P<revision>[^/]+)(?:/(?P<path>.+))?", "tree"),
         ("POST", _API_REPO + r"/paths-info/(?P<revision>[^/]+)", "paths_info"),
@@ -520,6 +546,11 @@ class _Handler(BaseHTTPRequestHandler):
         with self.hub._lock:
             self.hub._requests.append((self.command, url.path))
         try:
+            answer = _shared_xet_store().handle(self.command, url.path, self.headers, self.body)
+            if answer is not None:
+                status, headers, body = answer
+                self._send(status, body, headers)
+                return
             for method, pattern, name in self.ROUTES:
                 match = re.fullmatch(pattern, url.path)
                 if method == self.command and match:
@@ -784,6 +815,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Upload --------------------------------------------------------------------
 
+    def _xet_token(self, plural, namespace, name, access, revision) -> None:
+        """A Xet access token for the CAS routes; writing needs the repo's owner."""
+        if access == "write":
+            self._writable(plural, namespace, name)
+        else:
+            self._readable(plural, namespace, name)
+        headers, payload = _shared_xet_store().token_response(self.hub.endpoint)
+        self._send_json(payload, headers=headers)
+
     def _preupload(self, plural, namespace, name, revision) -> None:
         repo, _ = self._writable(plural, namespace, name)
         with self.hub._lock:
@@ -882,6 +922,9 @@ class _Handler(BaseHTTPRequestHandler):
             size = value.get("size")
             if size is None:
                 size = self.hub._object_path(oid).stat().st_size
+            uploaded_by_xet = _shared_xet_store().find_sha256(oid)
+            if not self.hub._has_object(oid, size) and uploaded_by_xet:
+                self.hub._store(_shared_xet_store().reconstruct(uploaded_by_xet.file_hash))
             if not self.hub._has_object(oid, size):
                 raise _HubError(400, f"LFS pointer {path} points to a missing object {oid}")
             files[path] = StoredFile.create(oid, size, True, None)

@@ -86,19 +86,37 @@ def test_create_repo_private_and_exist_ok(api, hub_repo_id):
     assert [c.title for c in api.list_repo_commits(hub_repo_id)] == ["initial commit"]
 
 
-def test_upload_folder_sends_binary_files_through_lfs(hub, api, hub_repo_id, model_dir):
+@pytest.mark.parametrize("transfer", ["xet", "lfs"])
+def test_upload_folder_sends_binary_files_through_xet_or_lfs(
+    hub, api, hub_repo_id, model_dir, transfer, monkeypatch
+):
+    from huggingface_hub import constants
+
+    # Xet is the client's default with hf_xet installed; HF_HUB_DISABLE_XET=1 selects LFS.
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", transfer == "lfs")
+    # Bytes of this case only: the server stores objects by content, across repos.
+    weights_bytes = WEIGHTS + transfer.encode()
+    (model_dir / "weights" / "generator.weights.h5").write_bytes(weights_bytes)
     api.create_repo(hub_repo_id)
     start = len(hub.requests)
     sha = api.upload_folder(repo_id=hub_repo_id, folder_path=model_dir).oid
     log = hub.requests[start:]
-    assert ("POST", f"/{hub_repo_id}.git/info/lfs/objects/batch") in log
-    assert [method for method, path in log if path.startswith("/lfs-upload/")] == ["PUT"]
+    xet_uploads = [path for method, path in log if path.startswith("/xet-cas/v1/xorbs/")]
+    lfs_uploads = [path for method, path in log if path.startswith("/lfs-upload/")]
+    if transfer == "xet":
+        assert ("GET", f"/api/models/{hub_repo_id}/xet-write-token/main") in log
+        assert len(xet_uploads) == 1 and ("POST", "/xet-cas/v1/shards") in log
+        assert not lfs_uploads
+    else:
+        assert ("POST", f"/{hub_repo_id}.git/info/lfs/objects/batch") in log
+        assert len(lfs_uploads) == 1 and not xet_uploads
     assert log[-1] == ("POST", f"/api/models/{hub_repo_id}/commit/main")
 
     files = {f.path: f for f in api.list_repo_tree(hub_repo_id, recursive=True)}
     weights = files["weights/generator.weights.h5"]
-    assert weights.lfs.sha256 == hashlib.sha256(WEIGHTS).hexdigest()
-    assert weights.size == len(WEIGHTS)
+    assert weights.lfs.sha256 == hashlib.sha256(weights_bytes).hexdigest()
+    assert weights.size == len(weights_bytes)
+    assert hub.read_file(hub_repo_id, "weights/generator.weights.h5") == weights_bytes
     assert files["config.json"].lfs is None
     assert isinstance(files["weights"], RepoFolder)
 
@@ -215,8 +233,10 @@ def test_failed_commit_leaves_repo_unchanged(hub, api, pushed_repo, model_dir):
     repo_id, sha = pushed_repo
     (model_dir / "config.json").write_bytes(b'{"latent_dim": 32}\n')
     hub.fail_next_commit()
+    # upload_folder retries a failed commit when Xet is on; create_commit doesn't.
+    change = CommitOperationAdd("config.json", model_dir / "config.json")
     with pytest.raises(HfHubHTTPError) as error:
-        api.upload_folder(repo_id=repo_id, folder_path=model_dir)
+        api.create_commit(repo_id=repo_id, operations=[change], commit_message="change")
     assert error.value.response.status_code == 500
     assert api.repo_info(repo_id).sha == sha
     assert [c.oid for c in hub.commits(repo_id)][0] == sha

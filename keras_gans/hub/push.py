@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import tempfile
 
 from keras_gans.hub import repo
@@ -91,13 +92,26 @@ def push_to_hub(
             examples=examples,
         )
         try:
-            # One commit: a failed push leaves the repo as it was.
-            return client.upload_folder(
+            # One commit: a failed push leaves the repo as it was. (With Xet, upload_folder
+            # may split a folder into several commits and retries them; create_commit doesn't.)
+            return client.create_commit(
                 repo_id=repo_id,
-                folder_path=folder,
+                operations=_additions(folder),
                 commit_message=message,
                 commit_description=commit_description,
                 revision=revision,
             )
         except Exception as error:  # HTTP errors, dropped connections, Xet transfer errors
             raise repo.push_error(error, repo_id) from error
+
+
+def _additions(folder):
+    """One `CommitOperationAdd` per file under `folder`, at its path relative to it."""
+    from huggingface_hub import CommitOperationAdd
+
+    root = pathlib.Path(folder)
+    return [
+        CommitOperationAdd(path_in_repo=path.relative_to(root).as_posix(), path_or_fileobj=path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    ]
