@@ -5,6 +5,7 @@ The Keras backend is chosen by KERAS_BACKEND before pytest starts
 """
 
 import os
+import zlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -52,25 +53,27 @@ def tiny_images():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Cases of a `spread_across_backends` test are dealt out to the backends of one run.
+    """Tests marked `spread_across_backends` are dealt out to the backends of one run.
 
     `tests/run.sh` names the backends it runs in `KERAS_GANS_TEST_BACKENDS`. When that
-    lists this backend and others, the n-th case (in id order) of each such test runs
-    only on the (n mod k)-th of the k backends, so every case runs once per run and
-    every backend runs a share. A plain `pytest` runs every case.
+    lists this backend and others, the marked tests of each file (cases of a
+    parametrized test included) are dealt in id order to the backends in turn, starting
+    at a backend picked by the file's name, so each runs once per run and every backend
+    runs a share. A plain `pytest` runs every test.
     """
     backends = os.environ.get("KERAS_GANS_TEST_BACKENDS", "").split()
     backend = keras.backend.backend()
     if len(backends) < 2 or backend not in backends:
         return
-    cases = {}
+    by_file = {}
     for item in items:
-        if item.get_closest_marker("spread_across_backends") and hasattr(item, "callspec"):
-            cases.setdefault(item.function, []).append(item)
+        if item.get_closest_marker("spread_across_backends"):
+            by_file.setdefault(item.path.name, []).append(item)
     elsewhere = set()
-    for group in cases.values():
-        for index, item in enumerate(sorted(group, key=lambda item: item.callspec.id)):
-            if backends[index % len(backends)] != backend:
+    for name, group in by_file.items():
+        first = zlib.crc32(name.encode())
+        for index, item in enumerate(sorted(group, key=lambda item: item.nodeid)):
+            if backends[(first + index) % len(backends)] != backend:
                 elsewhere.add(item)
     if elsewhere:
         config.hook.pytest_deselected(items=[item for item in items if item in elsewhere])

@@ -13,6 +13,9 @@ from keras_gans.metrics import extractors
 from tests.test_datasets import write_images
 from tests.test_zoo import pixel_extractor
 
+# command-line plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 COMMANDS = ("list", "train", "evaluate", "sample", "translate", "push")
 QUICK = ["--epochs", "1", "--max-images", "64", "--no-eval"]
 

@@ -10,6 +10,9 @@ import keras_gans
 from keras_gans.callbacks.frechet_distance import FrechetDistance
 from keras_gans.metrics import FeatureExtractor, FeatureStatistics
 
+# callback plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 
 def _pool_features(images):
     """A tiny deterministic extractor: 2x2 average pooling of 8x8 images."""

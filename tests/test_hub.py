@@ -25,6 +25,9 @@ from keras_gans.images import make_grid
 from tests import helpers
 from tests.hub_fixtures import HUB_TOKEN, HUB_USER, OTHER_TOKEN, start_session_server
 
+# Hub plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 MODEL_FILES = {
     ".gitattributes",
     "config.json",

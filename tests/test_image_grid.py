@@ -12,6 +12,9 @@ import keras_gans
 from keras_gans.callbacks import ImageGrid
 from keras_gans.images import make_grid, make_row_grid
 
+# callback plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 IMAGES = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
 
 

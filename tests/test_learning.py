@@ -10,7 +10,8 @@ import pytest
 import keras_gans
 from tests import helpers
 
-pytestmark = pytest.mark.slow
+# Each trains on one backend of a run; the step tests cover every backend.
+pytestmark = [pytest.mark.slow, pytest.mark.spread_across_backends]
 
 
 def _pixel_distance_before_and_after(model, images, epochs):

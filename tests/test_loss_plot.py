@@ -10,6 +10,9 @@ from PIL import Image
 import keras_gans
 from keras_gans.callbacks import LossPlot, plot_history
 
+# callback plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 IMAGES = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
 
 

@@ -22,6 +22,9 @@ from keras_gans.metrics import (
 )
 from keras_gans.metrics.statistics import reference_cache_key
 
+# metric plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 
 def _random_covariance(rng, d):
     a = rng.normal(size=(d, d))

@@ -189,6 +189,7 @@ def test_each_loss_is_scaled_once_by_its_own_optimizer(policy, update):
 
 
 @pytest.mark.slow
+@pytest.mark.spread_across_backends  # a learning test: one backend of a run
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
 def test_a_mixed_precision_gan_still_learns(digits, policy):
     # A small dense GAN: half-precision kernels are slow on CPUs (torch's above all).

@@ -99,6 +99,7 @@ def held_out_l1(model, sources, targets):
 
 
 @pytest.mark.slow
+@pytest.mark.spread_across_backends  # a learning test: one backend of a run
 def test_learns_edges2digits():
     """On held-out pairs of real digits, a short run beats the untrained model's L1 by far."""
     edges, digits = data_pairs.edges2digits("train")

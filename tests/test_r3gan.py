@@ -65,6 +65,7 @@ class TestR3GAN(GANTestCase):
 
 
 @pytest.mark.slow
+@pytest.mark.spread_across_backends  # a learning test: one backend of a run
 def test_r3gan_samples_approach_real_digits(digits):
     images = digits[0]
     # One group: TensorFlow's CPU grouped convolutions are ~9x slower (the fit tests above

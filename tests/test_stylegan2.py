@@ -169,6 +169,7 @@ class TestStyleGAN2(GANTestCase):
 
 
 @pytest.mark.slow
+@pytest.mark.spread_across_backends  # a learning test: one backend of a run
 def test_stylegan2_samples_approach_real_digits(digits):
     images = digits[0]
     gan = keras_gans.StyleGAN2(

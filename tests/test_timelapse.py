@@ -11,6 +11,9 @@ import keras_gans
 from keras_gans.callbacks import ImageGrid, Timelapse, make_timelapse
 from keras_gans.images import save_image
 
+# callback plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 IMAGES = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
 
 

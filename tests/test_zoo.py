@@ -14,6 +14,9 @@ from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.metrics.extractors import FeatureExtractor
 from tests import helpers
 
+# runner plumbing: each test runs on one backend of a run
+pytestmark = pytest.mark.spread_across_backends
+
 RECIPES = recipes.list_recipes()
 # Overrides that make each recipe's model tiny while keeping its class, shape and optimizers.
 TINY = {
@@ -90,7 +93,6 @@ def test_recipe_parses_and_says_everything(name):
             assert "features" in row["protocol"]
 
 
-@pytest.mark.spread_across_backends  # recipes are data; the model tests cover each backend
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_builds_and_trains_a_few_steps(name):
     recipe = recipes.get(name)
