@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite once per Keras backend (JAX, TensorFlow, PyTorch), each
 # on KERAS_GANS_TEST_WORKERS pytest-xdist workers (default 2; 0 runs in one process),
-# whole test files per worker (torch's workers with OMP_NUM_THREADS=1 unless it is set). Cases of a `spread_across_backends` test run on one of
-# the backends each (tests/conftest.py).
+# whole test files per worker; torch's workers get OMP_NUM_THREADS=1 unless it is set.
+# Tests marked `spread_across_backends` run on one of the backends each (conftest.py).
 # Usage: bash tests/run.sh [pytest args...]   e.g. bash tests/run.sh -m "not slow"
 # Exits non-zero if any backend's run fails.
 set -u
