@@ -59,7 +59,8 @@ def pytest_collection_modifyitems(config, items):
     lists this backend and others, the marked tests of each file (cases of a
     parametrized test included) are dealt in id order to the backends in turn, starting
     at a backend picked by the file's name, so each runs once per run and every backend
-    runs a share. A plain `pytest` runs every test.
+    runs a share. `@pytest.mark.spread_across_backends(backends=("jax", "tensorflow"))`
+    deals a test only to those. A plain `pytest` runs every test.
     """
     backends = os.environ.get("KERAS_GANS_TEST_BACKENDS", "").split()
     backend = keras.backend.backend()
@@ -73,7 +74,10 @@ def pytest_collection_modifyitems(config, items):
     for name, group in by_file.items():
         first = zlib.crc32(name.encode())
         for index, item in enumerate(sorted(group, key=lambda item: item.nodeid)):
-            if backends[(first + index) % len(backends)] != backend:
+            # `backends=(...)` on the marker: where the test can run (it skips elsewhere).
+            able = item.get_closest_marker("spread_across_backends").kwargs.get("backends")
+            able = [b for b in backends if able is None or b in able] or backends
+            if able[(first + index) % len(able)] != backend:
                 elsewhere.add(item)
     if elsewhere:
         config.hook.pytest_deselected(items=[item for item in items if item in elsewhere])
