@@ -57,8 +57,8 @@ def weights_of(model):
     return [np.array(v) for v in model.weights]
 
 
-def run_python(code, backend, env=None, timeout=300):
-    """Runs `code` in a fresh interpreter on `backend`; returns its stdout.
+def process_env(backend, env=None):
+    """The environment of a fresh test interpreter on `backend`, updated by `env`.
 
     A JAX interpreter gets the suite's compilation cache and quick compiles
     (`tests/jax_env.py`); an `XLA_FLAGS` in `env` is added to those flags.
@@ -68,6 +68,12 @@ def run_python(code, backend, env=None, timeout=300):
     if backend == "jax":
         full_env.update(jax_env.settings(env.pop("XLA_FLAGS", "")))
     full_env.update(env)
+    return full_env
+
+
+def run_python(code, backend, env=None, timeout=300):
+    """Runs `code` in a fresh interpreter on `backend` (`process_env`); returns its stdout."""
+    full_env = process_env(backend, env)
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -922,9 +922,10 @@ class _Handler(BaseHTTPRequestHandler):
             size = value.get("size")
             if size is None:
                 size = self.hub._object_path(oid).stat().st_size
-            uploaded_by_xet = _shared_xet_store().find_sha256(oid)
-            if not self.hub._has_object(oid, size) and uploaded_by_xet:
-                self.hub._store(_shared_xet_store().reconstruct(uploaded_by_xet.file_hash))
+            if not self.hub._has_object(oid, size):
+                uploaded_by_xet = _shared_xet_store().find_sha256(oid)
+                if uploaded_by_xet is not None:
+                    self.hub._store(_shared_xet_store().reconstruct(uploaded_by_xet.file_hash))
             if not self.hub._has_object(oid, size):
                 raise _HubError(400, f"LFS pointer {path} points to a missing object {oid}")
             files[path] = StoredFile.create(oid, size, True, None)

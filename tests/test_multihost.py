@@ -15,7 +15,7 @@ import tempfile
 import pytest
 
 from keras_gans import distribute
-from tests import helpers, jax_env
+from tests import helpers
 from tests.test_streaming import write_folder
 
 TIMEOUT = 150
@@ -27,21 +27,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _environment(base, env):
-    """`base` updated by `env`; a JAX process also gets the suite's settings (tests/jax_env.py)."""
-    env = dict(env)
-    if env.get("KERAS_BACKEND") == "jax":
-        base = {**base, **jax_env.settings(env.pop("XLA_FLAGS", ""))}
-    return {**base, **env}
-
-
 def run_processes(commands, timeout=TIMEOUT):
     """Runs `[(code, env)]` side by side; returns each stdout's last line as JSON."""
-    base = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", code],
-            env=_environment(base, env),
+            env=helpers.process_env(env["KERAS_BACKEND"], env),
             cwd=helpers.REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

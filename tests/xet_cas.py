@@ -61,34 +61,32 @@ def hash_hex(raw: bytes) -> str:
 # Compression ---------------------------------------------------------------------------
 
 
+def _extended_length(src: bytes, i: int, length: int) -> tuple[int, int]:
+    """An LZ4 length whose 4-bit field is 15 goes on in bytes until one is not 255."""
+    if length == 15:
+        while True:
+            extra = src[i]
+            i += 1
+            length += extra
+            if extra != 255:
+                break
+    return length, i
+
+
 def _lz4_block(src: bytes, out: bytearray) -> None:
     """Decodes one LZ4 block, appending to `out` (earlier output serves as the dictionary)."""
     i, n = 0, len(src)
     while i < n:
         token = src[i]
         i += 1
-        length = token >> 4
-        if length == 15:
-            while True:
-                extra = src[i]
-                i += 1
-                length += extra
-                if extra != 255:
-                    break
+        length, i = _extended_length(src, i, token >> 4)
         out += src[i : i + length]
         i += length
         if i >= n:  # the last sequence holds literals only
             return
         offset = src[i] | src[i + 1] << 8
         i += 2
-        length = token & 15
-        if length == 15:
-            while True:
-                extra = src[i]
-                i += 1
-                length += extra
-                if extra != 255:
-                    break
+        length, i = _extended_length(src, i, token & 15)
         length += 4
         start = len(out) - offset
         if offset == 0 or start < 0:
