@@ -20,6 +20,16 @@ from tests.test_streaming import write_folder
 
 TIMEOUT = 150
 
+# XLA's coordination service can abort in its own gRPC teardown at process exit
+# ("Check failed: queue.Pop() == nullptr" under DistributedRuntimeService::Shutdown),
+# after the process has done and printed everything: a race inside jaxlib, seen once
+# in CI on a loaded 2-core machine. A run that hits it is run once more, from scratch.
+XLA_SHUTDOWN_RACE = "DistributedRuntimeService::Shutdown"
+
+
+class XlaShutdownRace(AssertionError):
+    """A process aborted in jaxlib's coordination-service teardown."""
+
 
 def free_port():
     with socket.socket() as sock:
@@ -45,7 +55,8 @@ def run_processes(commands, timeout=TIMEOUT):
         for process in processes:
             stdout, stderr = process.communicate(timeout=timeout)
             if process.returncode != 0:
-                raise AssertionError(f"a process failed:\n{stderr[-4000:]}")
+                failure = XlaShutdownRace if XLA_SHUTDOWN_RACE in stderr else AssertionError
+                raise failure(f"a process failed:\n{stderr[-4000:]}")
             outputs.append(json.loads(stdout.splitlines()[-1]))
     finally:
         for process in processes:
@@ -53,6 +64,36 @@ def run_processes(commands, timeout=TIMEOUT):
                 process.kill()
                 process.wait()
     return outputs
+
+
+def run_jax_processes(make_commands):
+    """Runs `make_commands(attempt)`; once more (attempt 1) if jaxlib's teardown race hits.
+
+    `make_commands` must give each attempt a fresh port and fresh output folders.
+    Returns `(attempt, outputs)`.
+    """
+    try:
+        return 0, run_processes(make_commands(0))
+    except XlaShutdownRace as race:
+        print(f"jaxlib's shutdown race; running again:\n{race}")
+    return 1, run_processes(make_commands(1))
+
+
+def test_a_run_hit_by_jaxlibs_teardown_race_runs_again_and_other_failures_do_not():
+    race = f"import sys; sys.stderr.write('F server.cc {XLA_SHUTDOWN_RACE}()'); sys.exit(6)"
+    env = {"KERAS_BACKEND": helpers.BACKEND}
+    ok = "print('{\"ok\": 1}')"
+    attempts = []
+
+    def commands(attempt):
+        attempts.append(attempt)
+        return [(ok, env), (race if attempt == 0 else ok, env)]
+
+    assert run_jax_processes(commands) == (1, [{"ok": 1}, {"ok": 1}])
+    assert attempts == [0, 1]
+    with pytest.raises(AssertionError, match="a process failed") as failure:
+        run_jax_processes(lambda attempt: [(ok, env), ("import sys; sys.exit(3)", env)])
+    assert not isinstance(failure.value, XlaShutdownRace)
 
 
 def test_process_setup_from_arguments_and_launcher_variables():
@@ -121,16 +162,21 @@ def test_jax_two_processes_of_two_devices_match_one_process_of_four(tmp_path):
         ("DCGAN", helpers.TINY["DCGAN"], plain),
         ("ConditionalGAN", helpers.TINY["ConditionalGAN"], labelled),
     ]
-    port, out = free_port(), str(tmp_path / "out")
 
-    def command(processes, index, devices):
-        code = JAX_PROCESS.format(
-            processes=processes, index=index, port=port, out=out, models=repr(models)
-        )
-        flags = f"--xla_force_host_platform_device_count={devices}"
-        return code, {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+    def commands(attempt):
+        port, out = free_port(), str(tmp_path / f"out{attempt}")
 
-    one, first, second = run_processes([command(1, 0, 4), command(2, 0, 2), command(2, 1, 2)])
+        def command(processes, index, devices):
+            code = JAX_PROCESS.format(
+                processes=processes, index=index, port=port, out=out, models=repr(models)
+            )
+            flags = f"--xla_force_host_platform_device_count={devices}"
+            return code, {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+
+        return [command(1, 0, 4), command(2, 0, 2), command(2, 1, 2)]
+
+    attempt, (one, first, second) = run_jax_processes(commands)
+    out = str(tmp_path / f"out{attempt}")
     assert one["devices"] == first["devices"] == second["devices"] == 4
     for name, _, _ in models:
         for key, values in one[name]["history"].items():
@@ -216,19 +262,24 @@ def test_cli_two_processes_stream_and_train_like_one_process_of_four_devices(tmp
     import numpy as np
 
     folder = str(write_folder(tmp_path / "faces", 64, size=(8, 8), classes=3))
-    port = free_port()
 
-    def command(out, devices, processes=None, index=None):
-        argv = ["train", "cgan", "--data", folder, "--stream", "--image-size", "8"]
-        argv += ["--epochs", "2", "--batch-size", "16", "--no-eval", "--out", out]
-        if processes:
-            argv += ["--num-processes", str(processes), "--process-id", str(index)]
-            argv += ["--coordinator", f"127.0.0.1:{port}"]
-        flags = f"--xla_force_host_platform_device_count={devices}"
-        return CLI_PROCESS.format(argv=argv), {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+    def commands(attempt):
+        port = free_port()
+        one, two = str(tmp_path / f"one{attempt}"), str(tmp_path / f"two{attempt}")
 
-    one, two = str(tmp_path / "one"), str(tmp_path / "two")
-    results = run_processes([command(one, 4), command(two, 2, 2, 0), command(two, 2, 2, 1)])
+        def command(out, devices, processes=None, index=None):
+            argv = ["train", "cgan", "--data", folder, "--stream", "--image-size", "8"]
+            argv += ["--epochs", "2", "--batch-size", "16", "--no-eval", "--out", out]
+            if processes:
+                argv += ["--num-processes", str(processes), "--process-id", str(index)]
+                argv += ["--coordinator", f"127.0.0.1:{port}"]
+            flags = f"--xla_force_host_platform_device_count={devices}"
+            return CLI_PROCESS.format(argv=argv), {"KERAS_BACKEND": "jax", "XLA_FLAGS": flags}
+
+        return [command(one, 4), command(two, 2, 2, 0), command(two, 2, 2, 1)]
+
+    attempt, results = run_jax_processes(commands)
+    one, two = str(tmp_path / f"one{attempt}"), str(tmp_path / f"two{attempt}")
     assert [r["status"] for r in results] == [0, 0, 0]
     run = json.loads(open(os.path.join(two, "run.json")).read())
     assert run["processes"] == 2 and run["options"]["stream"] is True
