@@ -117,6 +117,17 @@ def test_no_module_is_over_500_lines(name):
     assert lines <= MAX_LINES, f"{os.path.relpath(MODULES[name])}: {lines} lines"
 
 
+def test_no_test_or_benchmark_module_is_over_500_lines():
+    root = PACKAGE.parent
+    files = sorted((root / "tests").glob("*.py")) + sorted((root / "benchmarks").glob("*.py"))
+    long = {
+        f"{p.parent.name}/{p.name}": n
+        for p in files
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert len(files) > 40 and not long, long
+
+
 def test_the_wheel_carries_the_recipes():
     recipes = sorted(p.name for p in (PACKAGE / "recipes").glob("*.toml"))
     assert len(recipes) >= 11
