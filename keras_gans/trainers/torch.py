@@ -34,8 +34,10 @@ class TorchGANTrainer(BaseGANTrainer):
         weights = [v.value for v in network.trainable_variables]
         inputs = inputs.detach().requires_grad_(True)
         first, second, aux = losses_fn(inputs)
-        weight_gradients = torch.autograd.grad(first, weights, retain_graph=True) if weights else []
-        (input_gradient,) = torch.autograd.grad(second, inputs)
+        # The input gradient first: the weight gradient's pass then frees the whole
+        # graph (the other order would keep D's activations on real images alive).
+        (input_gradient,) = torch.autograd.grad(second, inputs, retain_graph=bool(weights))
+        weight_gradients = torch.autograd.grad(first, weights) if weights else []
         return (first, second, aux), weight_gradients, input_gradient
 
     def _apply_gradients(self, network, optimizer, gradients):
