@@ -31,6 +31,7 @@ the medians, the fit/loop ratios of the medians and the spread between processes
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -41,7 +42,13 @@ import time
 from benchmarks.csv_rows import append_rows
 from benchmarks.throughput import jax_gan_state
 
-VARIANTS = ("loop", "fit_simultaneous", "fit_alternating", "loop_alternating")
+VARIANTS = (
+    "loop",
+    "fit_simultaneous",
+    "fit_alternating",
+    "loop_alternating",
+    "loop_extra_forward",
+)
 BATCH_SIZE = 256
 NOISE_DIM = 100
 
@@ -101,7 +108,9 @@ def tutorial_losses():
     return discriminator_loss, generator_loss
 
 
-def _tensorflow_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+def _tensorflow_epoch(
+    generator, discriminator, g_optimizer, d_optimizer, images, extra_forward=False
+):
     import tensorflow as tf
 
     discriminator_loss, generator_loss = tutorial_losses()
@@ -115,9 +124,12 @@ def _tensorflow_epoch(generator, discriminator, g_optimizer, d_optimizer, images
             fake_output = discriminator(generated, training=True)
             gen_loss = generator_loss(fake_output)
             disc_loss = discriminator_loss(real_output, fake_output)
+            # loop_extra_forward: D scores the batch once more (returned, so it runs)
+            extra = discriminator(generated, training=True) if extra_forward else 0.0
         g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
         g_optimizer.apply_gradients(zip(gen_tape.gradient(gen_loss, g_vars), g_vars))
         d_optimizer.apply_gradients(zip(disc_tape.gradient(disc_loss, d_vars), d_vars))
+        return tf.reduce_sum(extra)
 
     return _tensorflow_epochs(train_step, images)
 
@@ -159,7 +171,7 @@ def _tensorflow_epochs(train_step, images):
     return epoch
 
 
-def _torch_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+def _torch_epoch(generator, discriminator, g_optimizer, d_optimizer, images, extra_forward=False):
     import torch
 
     discriminator_loss, generator_loss = tutorial_losses()
@@ -170,6 +182,8 @@ def _torch_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
         generated = generator(noise, training=True)
         real_output = discriminator(real, training=True)
         fake_output = discriminator(generated, training=True)
+        if extra_forward:  # recorded for an input gradient, as the default rule's is
+            discriminator(generated.detach().requires_grad_(True), training=True)
         gen_loss = generator_loss(fake_output)
         disc_loss = discriminator_loss(real_output, fake_output)
         g_grads = torch.autograd.grad(gen_loss, [v.value for v in g_vars], retain_graph=True)
@@ -219,7 +233,7 @@ def _torch_epochs(train_step, images):
     return epoch
 
 
-def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
+def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images, extra_forward=False):
     import jax
 
     discriminator_loss, generator_loss = tutorial_losses()
@@ -237,14 +251,18 @@ def _jax_epoch(generator, discriminator, g_optimizer, d_optimizer, images):
                 d_tv, new_d_ntv, generated, training=True
             )
             losses = (generator_loss(fake_output), discriminator_loss(real_output, fake_output))
-            return losses, (new_g_ntv, new_d_ntv)
+            return losses, (new_g_ntv, new_d_ntv, generated)
 
-        (gen_loss, disc_loss), vjp, (g_ntv, d_ntv) = jax.vjp(losses, g_tv, d_tv, has_aux=True)
+        (gen_loss, disc_loss), vjp, aux = jax.vjp(losses, g_tv, d_tv, has_aux=True)
+        g_ntv, d_ntv, generated = aux
+        extra = 0.0
+        if extra_forward:  # D scores the batch once more (returned, so XLA keeps it)
+            extra, d_ntv = discriminator.stateless_call(d_tv, d_ntv, generated, training=True)
         g_grads, _ = vjp((jax.numpy.ones_like(gen_loss), jax.numpy.zeros_like(disc_loss)))
         _, d_grads = vjp((jax.numpy.zeros_like(gen_loss), jax.numpy.ones_like(disc_loss)))
         g_tv, g_opt = g_optimizer.stateless_apply(g_opt, g_grads, g_tv)
         d_tv, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_tv)
-        return g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt
+        return g_tv, g_ntv, d_tv, d_ntv, g_opt, d_opt, jax.numpy.sum(extra)
 
     return _jax_epochs(train_step, generator, discriminator, g_optimizer, d_optimizer, images)
 
@@ -263,7 +281,8 @@ def _jax_epochs(train_step, generator, discriminator, g_optimizer, d_optimizer, 
         order = rng.permutation(len(images))
         for start in range(0, len(images), BATCH_SIZE):
             key[0], step_key = jax.random.split(key[0])
-            state[:] = train_step(tuple(state), images[order[start : start + BATCH_SIZE]], step_key)
+            outputs = train_step(tuple(state), images[order[start : start + BATCH_SIZE]], step_key)
+            state[:] = outputs[: len(state)]
         jax.block_until_ready(state)
 
     return epoch
@@ -307,6 +326,14 @@ def _jax_alternating_epoch(generator, discriminator, g_optimizer, d_optimizer, i
 
 LOOPS = {
     "loop": {"tensorflow": _tensorflow_epoch, "torch": _torch_epoch, "jax": _jax_epoch},
+    "loop_extra_forward": {
+        backend: functools.partial(epoch, extra_forward=True)
+        for backend, epoch in (
+            ("tensorflow", _tensorflow_epoch),
+            ("torch", _torch_epoch),
+            ("jax", _jax_epoch),
+        )
+    },
     "loop_alternating": {
         "tensorflow": _tensorflow_alternating_epoch,
         "torch": _torch_alternating_epoch,
