@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.csv_rows import append_rows
+from benchmarks.csv_rows import append_rows, processor_name
 from benchmarks.throughput import jax_gan_state
 
 VARIANTS = (
@@ -430,6 +430,8 @@ def main(argv=None):
     from keras_gans.utils.device import describe_device
 
     device = describe_device()
+    if "CPU" in device and processor_name():
+        device += f", {processor_name()}"
     extra_env = dict(_name_value(item) for item in args.env)
     rows = []
     for backend in args.backends:
