@@ -13,6 +13,20 @@ from tests import jax_env
 BACKEND = keras.backend.backend()
 BACKENDS = ("jax", "tensorflow", "torch")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Network pickles written by NVIDIA's own code, with NVIDIA's outputs, beside the checkout.
+SHARED_FIXTURES = os.path.join(os.path.dirname(REPO_ROOT), "shared", "fixtures")
+
+
+def shared_fixture(name):
+    """The path of `../shared/fixtures/NAME`; a missing fixture fails the test, loudly."""
+    path = os.path.join(SHARED_FIXTURES, name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path} is missing: the suite reads NVIDIA's fixture pickles from ../shared/fixtures "
+            "beside the checkout."
+        )
+    return path
+
 
 # Small enough that a few epochs take seconds on 2 CPU cores.
 TINY = {
