@@ -9,7 +9,7 @@ import math
 import keras
 from keras import ops
 
-from keras_gans.models.stylegan2 import StyleFamilyGAN
+from keras_gans.models.style_family import StyleFamilyGAN
 from keras_gans.networks import r3gan as networks
 from keras_gans.objective import stylegan2 as objective
 

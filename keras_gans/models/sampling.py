@@ -51,6 +51,8 @@ class SamplingMixin:
     def _update_ema(self):
         step = ops.cast(self.optimizer.iterations, "float32")
         decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        if not getattr(self, "ema_warmup", True):  # a pretrained EMA continues as it is
+            decay = ops.convert_to_tensor(self.ema_decay, "float32")
         for average, weight in zip(self.ema_generator.weights, self.generator.weights):
             weight = ops.stop_gradient(ops.cast(weight, average.dtype))
             average.assign(weight + ops.cast(decay, average.dtype) * (average - weight))

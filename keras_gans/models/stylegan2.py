@@ -1,20 +1,16 @@
-"""StyleGAN2 (Karras et al., 2020), with optional ADA and class conditioning, on every backend.
+"""StyleGAN2 (Karras et al., 2020), NVIDIA's architecture, with ADA and classes, on every backend.
 
-`StyleFamilyGAN` holds what StyleGAN2 and R3GAN share: class labels (optional),
-adaptive augmentation (optional), clipped sampling and lazy-regularisation masks.
+`StyleGAN2.from_nvlabs` converts NVIDIA's published StyleGAN2-ADA network pickles
+(`keras_gans.convert`), which then sample, fine-tune and push like any model.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
-from keras_gans.models.base import BaseGAN
-from keras_gans.models.conditional_gan import ConditionalGAN
+from keras_gans.models.style_family import StyleFamilyGAN
 from keras_gans.networks import stylegan2 as networks
+from keras_gans.networks.synthesis import NOISE_MODES
 from keras_gans.objective import stylegan2 as objective
-from keras_gans.objective.ada import AdaptiveAugment
-
-_BACKEND = keras.backend.backend()
 
 
 def lazy_adam(learning_rate, interval, beta_2=0.99):
@@ -24,127 +20,6 @@ def lazy_adam(learning_rate, interval, beta_2=0.99):
     """
     c = interval / (interval + 1) if interval else 1.0
     return keras.optimizers.Adam(learning_rate * c, beta_1=0.0, beta_2=beta_2**c, epsilon=1e-8)
-
-
-class StyleFamilyGAN(BaseGAN):
-    """Shared by `StyleGAN2` and `R3GAN`: labels, ADA, clipped `generate`, state variables."""
-
-    def __init__(self, generator, discriminator, latent_dim, num_classes=None, ada_target=None,
-                 ada_kimg=500.0, **kwargs):  # fmt: skip
-        if num_classes is not None and (
-            not isinstance(num_classes, (int, np.integer)) or num_classes < 2
-        ):
-            raise ValueError(f"`num_classes` must be None or an integer >= 2: {num_classes!r}")
-        if kwargs.get("update", "alternating") != "alternating":
-            raise ValueError(
-                f"{type(self).__name__} trains with its own alternating step (lazy "
-                f"regularisation, ADA); `update` must be 'alternating'. Received: "
-                f"{kwargs['update']!r}. update='simultaneous' is for GAN, DCGAN, "
-                "ConditionalGAN and WGANGP."
-            )
-        self._num_classes = None if num_classes is None else int(num_classes)
-        super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
-        self.ada_target = None if ada_target is None else float(ada_target)
-        self.ada_kimg = float(ada_kimg)
-        self.ada = None
-        if self.ada_target is not None:
-            self.ada = AdaptiveAugment(self.ada_target, self.ada_kimg, name="ada")
-
-    @property
-    def num_classes(self):
-        return self._num_classes
-
-    def _state(self, name, shape=(), value=0.0):
-        """A non-trainable float32 variable of the model: saved, restored, carried through jit."""
-        return self.add_weight(
-            shape=shape,
-            initializer=keras.initializers.Constant(value),
-            trainable=False,
-            dtype="float32",
-            name=name,
-        )
-
-    def _lazy_mask(self, counter, interval):
-        """1.0 when `counter % interval == 0`: a Python float on torch (eager), else a tensor."""
-        if interval <= 1:
-            return 1.0
-        if _BACKEND == "torch":
-            return float(int(ops.convert_to_numpy(counter)) % interval == 0)
-        return ops.cast(ops.equal(ops.mod(counter, float(interval)), 0.0), "float32")
-
-    # Labels (class-conditional variants) --------------------------------------------
-
-    def _generator_input_spec(self, batch):
-        if self.num_classes is None:
-            return super()._generator_input_spec(batch)
-        return [keras.KerasTensor((batch, self.latent_dim)), self._label_spec(batch)]
-
-    def _label_spec(self, batch):
-        return None if self.num_classes is None else keras.KerasTensor((batch,), dtype="int32")
-
-    def _discriminator_inputs(self, images, labels):
-        return images if self.num_classes is None else [images, labels]
-
-    def _generate(self, latent, labels, training):
-        inputs = latent if self.num_classes is None else [latent, labels]
-        return self.generator(inputs, training=training)
-
-    def _unpack_batch(self, data):
-        if self.num_classes is None:
-            return super()._unpack_batch(data)
-        return ConditionalGAN._unpack_batch(self, data)
-
-    def _resolve_generate_inputs(self, num_images, labels, seed, latent):
-        if self.num_classes is None:
-            return super()._resolve_generate_inputs(num_images, labels, seed, latent)
-        return ConditionalGAN._resolve_generate_inputs(self, num_images, labels, seed, latent)
-
-    # Sampling ---------------------------------------------------------------------------
-
-    def _sample(self, inputs, truncation_psi):
-        return self.sampling_generator(inputs, training=False)
-
-    def generate(
-        self, num_images=None, labels=None, seed=None, latent=None, batch_size=256, **kwargs
-    ):
-        """Generates images with the EMA generator, clipped to [-1, 1].
-
-        Same arguments as `BaseGAN.generate` (StyleGAN2 adds `truncation_psi`).
-        """
-        truncation_psi = float(kwargs.pop("truncation_psi", 1.0))
-        if kwargs:
-            raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
-        if num_images is not None and np.ndim(num_images) > 0:
-            latent, num_images = num_images, None  # generate(latent_array)
-        if num_images is not None and (
-            isinstance(num_images, bool) or not float(num_images).is_integer()
-        ):
-            raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
-        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
-        self._sync_training_state()
-        batches = []
-        for start in range(0, len(latent), batch_size):
-            inputs = latent[start : start + batch_size]
-            if labels is not None:
-                inputs = [inputs, labels[start : start + batch_size]]
-            images = self._sample(inputs, truncation_psi)
-            batches.append(np.clip(ops.convert_to_numpy(images), -1.0, 1.0))
-        return np.concatenate(batches).astype("float32")
-
-    def _step_logs(self, d_loss, g_loss, real_logits, fake_logits):
-        logs = self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
-        if self.ada is not None:
-            logs["ada_p"] = ops.convert_to_tensor(self.ada.p)
-        return logs
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "image_shape": self.image_shape,
-            "num_classes": self.num_classes,
-            "ada_target": self.ada_target,
-            "ada_kimg": self.ada_kimg,
-        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -168,6 +43,21 @@ class StyleGAN2(StyleFamilyGAN):
         w_avg_beta: decay of the tracked w average used for truncation.
         ada_target, ada_kimg: adaptive augmentation (None: off; 0.6 in the paper).
         ema_decay: decay of the generator average sampled by `generate` (default 0.999).
+        ema_warmup: ramp the EMA decay up over the first steps (`min(decay, (1 + t) /
+            (10 + t))`); a fine-tuned pretrained model continues from its EMA without it.
+        architecture, d_architecture: `"skip"` / `"resnet"` (NVIDIA's defaults), or
+            `"orig"`, `"skip"`, `"resnet"` for either network.
+        conv_clamp: clamp convolution outputs to +-`conv_clamp` (256, as NVIDIA trains).
+        resample_filter: FIR taps of the resampling filters ((1, 3, 3, 1)).
+        num_fp16_res: under a mixed-precision policy, only the blocks of this many highest
+            resolutions compute in half precision (NVIDIA's 4); None: every layer follows
+            the policy. Without a mixed policy everything is float32.
+        mbstd_num_channels: features of the minibatch standard deviation (1).
+        d_mapping_layers, cmap_dim: the conditional discriminator's label mapping (default
+            `mapping_layers` dense layers to the 4x4 width).
+        mapping_lr_multiplier: learning-rate multiplier of the mapping network (0.01).
+        pretrained_source: where converted weights came from (set by `from_nvlabs`; the
+            model card names its URL and license).
         **kwargs: `seed`, `augment` (DiffAugment), `d_steps`; see `BaseGAN`.
 
     Example:
@@ -177,29 +67,53 @@ class StyleGAN2(StyleFamilyGAN):
     gan.compile()
     gan.fit(images, batch_size=64, epochs=100)
     gan.generate(16, seed=0, truncation_psi=0.7)
+
+    ffhq = keras_gans.StyleGAN2.from_nvlabs("nvlabs:ffhq")       # NVIDIA's FFHQ 1024x1024
     ```
     """
+
+    SAMPLING_OPTIONS = ("truncation_psi", "truncation_cutoff", "noise_mode")
 
     def __init__(self, image_shape=(32, 32, 3), latent_dim=512, w_dim=None, mapping_layers=8,
                  channel_base=16384, channel_max=512, num_classes=None, mbstd_group_size=4,
                  r1_gamma=10.0, r1_interval=16, pl_weight=2.0, pl_interval=4, pl_batch_shrink=2,
                  pl_decay=0.01, style_mixing_prob=0.9, w_avg_beta=0.995, ema_decay=0.999,
-                 generator=None, discriminator=None, **kwargs):  # fmt: skip
+                 ema_warmup=True, architecture="skip", d_architecture="resnet", conv_clamp=256,
+                 resample_filter=(1, 3, 3, 1), num_fp16_res=None, mbstd_num_channels=1,
+                 d_mapping_layers=None, cmap_dim=None, mapping_lr_multiplier=0.01,
+                 pretrained_source=None, generator=None, discriminator=None,
+                 **kwargs):  # fmt: skip
         kwargs.pop("loss", None)  # the non-saturating loss is built in
         image_shape = tuple(int(d) for d in image_shape)
         self.w_dim = int(w_dim or latent_dim)
         self.mapping_layers = int(mapping_layers)
         self.channel_base, self.channel_max = int(channel_base), int(channel_max)
-        self.mbstd_group_size = int(mbstd_group_size)
+        self.mbstd_group_size = None if mbstd_group_size is None else int(mbstd_group_size)
+        self.architecture, self.d_architecture = architecture, d_architecture
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.resample_filter = tuple(float(t) for t in resample_filter)
+        self.num_fp16_res = None if num_fp16_res is None else int(num_fp16_res)
+        self.mbstd_num_channels = int(mbstd_num_channels)
+        self.d_mapping_layers = int(d_mapping_layers or mapping_layers)
+        self.cmap_dim = None if cmap_dim is None else int(cmap_dim)
+        self.mapping_lr_multiplier = float(mapping_lr_multiplier)
+        self.pretrained_source = dict(pretrained_source) if pretrained_source else None
+        self.ema_warmup = bool(ema_warmup)
+        common = dict(conv_clamp=self.conv_clamp, resample_filter=self.resample_filter,
+                      num_fp16_res=self.num_fp16_res)  # fmt: skip
         if generator is None:
             generator = networks.stylegan2_generator(
-                latent_dim, image_shape, self.w_dim, self.mapping_layers,
-                self.channel_base, self.channel_max, num_classes,
+                latent_dim, image_shape, self.w_dim, self.mapping_layers, self.channel_base,
+                self.channel_max, num_classes, architecture=architecture,
+                mapping_lr_multiplier=self.mapping_lr_multiplier, **common,
             )  # fmt: skip
         if discriminator is None:
             discriminator = networks.stylegan2_discriminator(
-                image_shape, self.channel_base, self.channel_max, self.mbstd_group_size, num_classes
-            )
+                image_shape, self.channel_base, self.channel_max, self.mbstd_group_size,
+                num_classes, architecture=d_architecture,
+                mbstd_num_channels=self.mbstd_num_channels, mapping_layers=self.d_mapping_layers,
+                cmap_dim=self.cmap_dim, **common,
+            )  # fmt: skip
         super().__init__(generator, discriminator, latent_dim, num_classes=num_classes,
                          ema_decay=ema_decay, **kwargs)  # fmt: skip
         for name, value in (("r1_gamma", r1_gamma), ("pl_weight", pl_weight)):
@@ -257,15 +171,87 @@ class StyleGAN2(StyleFamilyGAN):
         g_loss = ops.mean(ops.softplus(-fake_logits))  # -log(sigmoid(D(G(z))))
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
-    def _sample(self, inputs, truncation_psi):
+    @classmethod
+    def from_nvlabs(cls, path_or_url, cache_dir=None, **overrides):
+        """NVIDIA's StyleGAN2-ADA network pickle as a `StyleGAN2`, without running its code.
+
+        `G_ema` becomes the sampling (EMA) generator, `G` the generator, `D` the
+        discriminator, with `w_avg`, the constant noise maps and every architectural
+        setting of the pickle. Nothing in the pickle is executed and PyTorch is not
+        needed (`keras_gans.convert.pickle_reader`).
+
+        Args:
+            path_or_url: a local `.pkl`, an `https://` URL (downloaded once into the cache,
+                resumably), or a name such as `"nvlabs:ffhq"` (see
+                `keras_gans.convert.presets.NVLABS_STYLEGAN2`).
+            cache_dir: download folder (default `~/.cache/keras_gans/downloads`).
+            **overrides: training options for the new model (`r1_gamma`, `ada_target`,
+                `ema_decay`, ...); the architecture always comes from the pickle.
+
+        Example:
+
+        ```python
+        gan = keras_gans.StyleGAN2.from_nvlabs("nvlabs:afhqcat")
+        images = gan.generate(4, seed=0, truncation_psi=0.7)       # (4, 512, 512, 3)
+        ```
+        """
+        from keras_gans.convert import stylegan2 as nvlabs  # only when converting
+
+        converted = nvlabs.read_stylegan2(path_or_url, cache_dir=cache_dir)
+        model = cls(**{**overrides, **converted.options})
+        converted.load_into(model)
+        return model
+
+    def _sample(self, inputs, truncation_psi=1.0, truncation_cutoff=None, noise_mode="const"):
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"`noise_mode` must be one of {NOISE_MODES}. Received: {noise_mode!r}")
+        if truncation_cutoff is not None and (
+            isinstance(truncation_cutoff, bool) or int(truncation_cutoff) != truncation_cutoff
+            or truncation_cutoff < 0
+        ):  # fmt: skip
+            raise ValueError(
+                f"`truncation_cutoff` must be None or an integer >= 0 (the number of leading "
+                f"ws truncated, of {self.num_ws}). Received: {truncation_cutoff!r}"
+            )
         generator = self.sampling_generator
-        if truncation_psi == 1.0:
+        truncation_psi = float(truncation_psi)
+        if truncation_psi == 1.0 and noise_mode == "const":
             return generator(inputs, training=False)
-        # w' = w_avg + psi (w - w_avg): trade variety for typicality
         w = generator.get_layer("mapping")(inputs, training=False)
-        w = self.w_avg + truncation_psi * (w - self.w_avg)
         ws = ops.repeat(ops.expand_dims(w, 1), self.num_ws, axis=1)
-        return generator.get_layer("synthesis")(ws, training=False)
+        if truncation_psi != 1.0:
+            # w' = w_avg + psi (w - w_avg): trade variety for typicality
+            truncated = self.w_avg + truncation_psi * (ws - self.w_avg)
+            cutoff = self.num_ws if truncation_cutoff is None else int(truncation_cutoff)
+            first = ops.arange(self.num_ws)[None, :, None] < cutoff
+            ws = ops.where(first, truncated, ws)  # only the first `cutoff` ws
+        synthesis = generator.get_layer("synthesis")
+        extra = {} if noise_mode == "const" else {"noise_mode": noise_mode}
+        return synthesis(ws, training=False, **extra)
+
+    def generate(self, num_images=None, labels=None, seed=None, latent=None, batch_size=256,
+                 truncation_psi=1.0, truncation_cutoff=None, noise_mode="const"):  # fmt: skip
+        """Generates images with the EMA generator, clipped to [-1, 1].
+
+        Args:
+            num_images, labels, seed, latent, batch_size: as `BaseGAN.generate`; labels are
+                class indices for a conditional model.
+            truncation_psi: `w = w_avg + psi (w - w_avg)` (1: none; 0.5-0.7 for typical
+                images).
+            truncation_cutoff: truncate only the first this many ws (None: all).
+            noise_mode: per-pixel noise: `"const"` (the stored maps, deterministic),
+                `"random"` (fresh noise each call) or `"none"`.
+
+        Example:
+
+        ```python
+        images = gan.generate(16, seed=0, truncation_psi=0.7, noise_mode="const")
+        ```
+        """
+        return super().generate(
+            num_images, labels, seed, latent, batch_size, truncation_psi=truncation_psi,
+            truncation_cutoff=truncation_cutoff, noise_mode=noise_mode,
+        )  # fmt: skip
 
     def get_config(self):
         return {
@@ -283,4 +269,15 @@ class StyleGAN2(StyleFamilyGAN):
             "pl_decay": self.pl_decay,
             "style_mixing_prob": self.style_mixing_prob,
             "w_avg_beta": self.w_avg_beta,
+            "ema_warmup": self.ema_warmup,
+            "architecture": self.architecture,
+            "d_architecture": self.d_architecture,
+            "conv_clamp": self.conv_clamp,
+            "resample_filter": list(self.resample_filter),
+            "num_fp16_res": self.num_fp16_res,
+            "mbstd_num_channels": self.mbstd_num_channels,
+            "d_mapping_layers": self.d_mapping_layers,
+            "cmap_dim": self.cmap_dim,
+            "mapping_lr_multiplier": self.mapping_lr_multiplier,
+            "pretrained_source": self.pretrained_source,
         }

@@ -1,8 +1,9 @@
 """Layers StyleGAN2 and R3GAN share, in plain Keras layers and `keras.ops` (no custom ops).
 
-Equalized-learning-rate dense and convolution layers (weights scaled at run time),
-2x resampling with a fixed [1, 2, 1] (bilinear) filter, minibatch standard deviation,
-a projection logit for class-conditional discriminators, and a NumPy-drawn normal
+Equalized-learning-rate dense and convolution layers as NVIDIA's StyleGAN2 defines
+them (weights scaled at run time, FIR-filtered resampling, bias-activation with gain
+and clamp), minibatch standard deviation, R3GAN's bilinear 2x resampling, a
+projection logit for class-conditional discriminators, and a NumPy-drawn normal
 initializer.
 """
 
@@ -11,6 +12,8 @@ import math
 import keras
 import numpy as np
 from keras import layers, ops
+
+from keras_gans.networks import resample
 
 SQRT2 = math.sqrt(2.0)
 _register = keras.saving.register_keras_serializable(package="keras_gans")
@@ -40,11 +43,33 @@ class NormalInit(keras.initializers.Initializer):
         return {"stddev": self.stddev, "mean": self.mean}
 
 
+def bias_act(x, bias=None, activation="linear", gain=None, clamp=None):
+    """`clamp(act(x + bias) * gain, -clamp, clamp)`, StyleGAN2's bias-activation (`bias_act`).
+
+    Args:
+        x: a tensor whose last axis matches `bias`.
+        bias: per-channel bias or None.
+        activation: `"lrelu"` (leaky ReLU, slope 0.2) or `"linear"`.
+        gain: the output gain; None is the activation's default (sqrt(2) for `"lrelu"`, 1).
+        clamp: clip the result to [-clamp, clamp]; None does not clip.
+    """
+    if bias is not None:
+        x = x + ops.cast(bias, x.dtype)
+    if activation == "lrelu":
+        x = ops.leaky_relu(x, 0.2)
+        gain = SQRT2 if gain is None else gain
+    elif activation != "linear":
+        raise ValueError(f"`activation` must be 'lrelu' or 'linear'. Received: {activation!r}")
+    if gain is not None and gain != 1:
+        x = x * gain
+    if clamp is not None:
+        x = ops.clip(x, -clamp, clamp)
+    return x
+
+
 def activate(x, activation):
     """`"lrelu"`: leaky ReLU (0.2) times sqrt(2), StyleGAN's gain; `"linear"`: x."""
-    if activation == "lrelu":
-        return ops.leaky_relu(x, 0.2) * SQRT2
-    return x
+    return bias_act(x, None, activation)
 
 
 def upsample_2x(x):
@@ -69,13 +94,27 @@ def downsample_2x(x):
 
 @_register
 class Resample2x(layers.Layer):
-    """`mode="up"` (bilinear 2x) or `"down"` (2x2 mean), as a layer."""
+    """2x resampling as a layer: `mode="up"` or `"down"`.
 
-    def __init__(self, mode="up", **kwargs):
+    Without `resample_filter`: bilinear upsampling and 2x2-mean downsampling (R3GAN).
+    With FIR taps, e.g. `(1, 3, 3, 1)`: StyleGAN2's filtered `upsample2d` / `downsample2d`.
+    """
+
+    def __init__(self, mode="up", resample_filter=None, **kwargs):
         super().__init__(**kwargs)
+        if mode not in ("up", "down"):
+            raise ValueError(f"`mode` must be 'up' or 'down'. Received: {mode!r}")
         self.mode = mode
+        self.resample_filter = (
+            None if resample_filter is None else tuple(float(t) for t in resample_filter)
+        )
 
     def call(self, x):
+        if self.resample_filter is not None:
+            taps = resample.normalized_taps(self.resample_filter)
+            if self.mode == "up":
+                return resample.upsample_2d(x, taps)
+            return resample.downsample_2d(x, taps)
         return upsample_2x(x) if self.mode == "up" else downsample_2x(x)
 
     def compute_output_shape(self, shape):
@@ -83,7 +122,8 @@ class Resample2x(layers.Layer):
         return (shape[0], int(shape[1] * factor), int(shape[2] * factor), shape[3])
 
     def get_config(self):
-        return {**super().get_config(), "mode": self.mode}
+        taps = None if self.resample_filter is None else list(self.resample_filter)
+        return {**super().get_config(), "mode": self.mode, "resample_filter": taps}
 
 
 @_register
@@ -142,99 +182,138 @@ class EqualizedDense(layers.Layer):
 
 @_register
 class EqualizedConv2D(layers.Layer):
-    """Stride-1 'same' convolution, equalized learning rate (weights scaled by 1/sqrt(fan_in)).
+    """StyleGAN2's convolution layer (NVIDIA's `Conv2dLayer`), equalized learning rate.
 
-    `down=True` halves the resolution first (2x2 mean), StyleGAN2's downsampling
-    convolution in non-fused form.
+    The kernel is N(0, 1) scaled by `1 / sqrt(in_channels * k * k)` at run time; `up` is
+    a transposed convolution followed by the low-pass `resample_filter`, `down` filters
+    first and then strides; then bias, activation, `gain` and the optional clamp.
+
+    Args:
+        filters: output channels.
+        kernel_size: odd kernel size (1 or 3 in StyleGAN2).
+        activation: `"lrelu"` or `"linear"`.
+        use_bias: add a learned bias.
+        up, down: 2x upsampling or downsampling.
+        resample_filter: the 1-D FIR taps of the resampling filter.
+        conv_clamp: clamp the output to +-`conv_clamp * gain`; None does not clamp.
+        gain: extra output gain (sqrt(0.5) on residual branches).
+
+    Example:
+
+    ```python
+    layer = EqualizedConv2D(64, 3, down=True, conv_clamp=256)   # (B, 32, 32, C) -> (B, 16, 16, 64)
+    ```
     """
 
-    def __init__(
-        self, filters, kernel_size=3, activation="lrelu", use_bias=True, down=False, **kwargs
-    ):
+    def __init__(self, filters, kernel_size=3, activation="lrelu", use_bias=True, down=False,
+                 up=False, resample_filter=(1, 3, 3, 1), conv_clamp=None, gain=1.0,
+                 **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.activation = activation
         self.use_bias = bool(use_bias)
-        self.down = bool(down)
+        self.up, self.down = bool(up), bool(down)
+        if self.up and self.down:
+            raise ValueError("`up` and `down` cannot both be True.")
+        self.resample_filter = tuple(float(t) for t in resample_filter)
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.gain = float(gain)
+        self.taps = resample.normalized_taps(self.resample_filter)
 
     def build(self, input_shape):
-        fan_in = int(input_shape[-1]) * self.kernel_size**2
-        k = self.kernel_size
+        in_channels, k = int(input_shape[-1]), self.kernel_size
         self.kernel = self.add_weight(
-            shape=(k, k, int(input_shape[-1]), self.filters),
-            initializer=NormalInit(1.0),
-            name="kernel",
+            shape=(k, k, in_channels, self.filters), initializer=NormalInit(1.0), name="kernel"
         )
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=(self.filters,), initializer=NormalInit(0.0), name="bias"
             )
-        self.weight_gain = 1.0 / math.sqrt(fan_in)
+        self.weight_gain = 1.0 / math.sqrt(in_channels * k * k)
 
     def call(self, x):
-        if self.down:
-            x = downsample_2x(x)
-        x = ops.conv(x, self.kernel * self.weight_gain, padding="same")
-        if self.use_bias:
-            x = x + self.bias
-        return activate(x, self.activation)
+        kernel = self.kernel * self.weight_gain
+        if self.up:
+            x = resample.conv_up_2d(x, kernel, self.taps)
+        elif self.down:
+            x = resample.conv_down_2d(x, kernel, self.taps)
+        else:
+            x = resample.conv_2d(x, kernel)
+        default_gain = SQRT2 if self.activation == "lrelu" else 1.0
+        clamp = None if self.conv_clamp is None else self.conv_clamp * self.gain
+        bias = self.bias if self.use_bias else None
+        return bias_act(x, bias, self.activation, default_gain * self.gain, clamp)
 
     def compute_output_shape(self, shape):
-        scale = 2 if self.down else 1
-        return (shape[0], shape[1] // scale, shape[2] // scale, self.filters)
+        height, width = shape[1], shape[2]
+        if self.up:
+            height, width = height * 2, width * 2
+        elif self.down:
+            height, width = height // 2, width // 2
+        return (shape[0], height, width, self.filters)
 
     def get_config(self):
         return {
             **super().get_config(),
-            **{
-                k: getattr(self, k)
-                for k in (
-                    "filters",
-                    "kernel_size",
-                    "activation",
-                    "use_bias",
-                    "down",
-                )
-            },
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "up": self.up,
+            "down": self.down,
+            "resample_filter": list(self.resample_filter),
+            "conv_clamp": self.conv_clamp,
+            "gain": self.gain,
         }
 
 
 @_register
 class MinibatchStdDev(layers.Layer):
-    """Appends the mean standard deviation over groups of `group_size` images as a channel.
+    """Appends the standard deviation over groups of images as `num_channels` channels.
 
-    With a batch that is not a multiple of `group_size` (or unknown while tracing) the
-    largest divisor up to `group_size` (or the whole batch) forms the groups.
+    Images `n = g * M + m` (g < group) form group m, as NVIDIA's `MinibatchStdLayer`
+    reshapes; the channels split into `num_channels` consecutive parts, each averaged
+    to one feature. A batch that is not a multiple of `group_size` (or unknown while
+    tracing) uses the largest divisor up to `group_size`; `group_size=None` is the batch.
+
+    Args:
+        group_size: images per group (4), or None for the whole batch.
+        num_channels: features appended (1).
     """
 
-    def __init__(self, group_size=4, **kwargs):
+    def __init__(self, group_size=4, num_channels=1, **kwargs):
         super().__init__(**kwargs)
-        self.group_size = int(group_size)
+        self.group_size = None if group_size is None else int(group_size)
+        self.num_channels = int(num_channels)
 
     def call(self, x):
         _, height, width, channels = x.shape
+        features = self.num_channels
         batch = x.shape[0]
         if batch is None:
             group = None  # unknown batch: one group of all images
         else:
-            group = max(g for g in range(1, min(self.group_size, batch) + 1) if batch % g == 0)
-        if group is None:
-            grouped = ops.reshape(x, (-1, 1, height, width, channels))  # [N, 1, H, W, C]
-        else:
-            grouped = ops.reshape(x, (group, -1, height, width, channels))  # [G, M, H, W, C]
-        # sigma = sqrt(Var_G(x) + 1e-8), averaged over pixels and channels per group member
-        std = ops.mean(ops.sqrt(ops.var(grouped, axis=0) + 1e-8), axis=(1, 2, 3))  # [M]
+            limit = batch if self.group_size is None else min(self.group_size, batch)
+            group = max(g for g in range(1, limit + 1) if batch % g == 0)
+        shape = (height, width, features, channels // features)
+        grouped = ops.reshape(x, (-1, 1, *shape) if group is None else (group, -1, *shape))
+        # sigma = sqrt(Var_G(x) + 1e-8), averaged over pixels and channels of each part
+        std = ops.mean(ops.sqrt(ops.var(grouped, axis=0) + 1e-8), axis=(1, 2, 4))  # [M, F]
         if group is not None:
-            std = ops.tile(std, (group,))  # image n = g * M + m gets std[m]
-        std = ops.broadcast_to(std[:, None, None, None], (ops.shape(x)[0], height, width, 1))
+            std = ops.tile(std, (group, 1))  # image n = g * M + m gets std[m]
+        std = ops.broadcast_to(std[:, None, None, :], (ops.shape(x)[0], height, width, features))
         return ops.concatenate([x, ops.cast(std, x.dtype)], axis=-1)
 
     def compute_output_shape(self, shape):
-        return (*shape[:-1], shape[-1] + 1)
+        return (*shape[:-1], shape[-1] + self.num_channels)
 
     def get_config(self):
-        return {**super().get_config(), "group_size": self.group_size}
+        return {
+            **super().get_config(),
+            "group_size": self.group_size,
+            "num_channels": self.num_channels,
+        }
 
 
 @_register

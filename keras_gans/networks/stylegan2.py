@@ -1,12 +1,14 @@
-"""StyleGAN2 networks (Karras et al., 2020) in plain Keras layers and `keras.ops`.
+"""StyleGAN2 networks (Karras et al., 2020), NVIDIA's architecture exactly, in Keras layers.
 
-No custom CUDA ops: modulated convolution is the non-fused form (scale the input
-by the style, convolve, scale the output by the demodulation coefficient), the
-2x resampling is a fixed [1, 2, 1] (bilinear) filter written with slicing, and
-the equalized learning rate is a weight scaled at run time. Follows NVlabs'
-`training/networks.py` (stylegan2-ada-pytorch): mapping network, synthesis
-network with skip outputs, residual discriminator with minibatch standard
-deviation.
+The layers compute what NVlabs' `training/networks.py` (stylegan2-ada-pytorch, and
+stylegan3's `networks_stylegan2.py`) computes, so NVIDIA's pickles convert into them
+exactly (`keras_gans.StyleGAN2.from_nvlabs`): the mapping network with its label
+embedding, modulated convolutions with demodulation and per-pixel noise, FIR
+([1, 3, 3, 1]) resampling, bias-activation gains and clamping, `skip` / `orig` /
+`resnet` generators and discriminators, minibatch standard deviation and the
+projection epilogue of the conditional discriminator. No custom ops: modulation is
+applied to the activations around one shared convolution, the rest is
+`keras.ops` (see `resample.py` for the filters).
 
 Example:
 
@@ -16,6 +18,7 @@ from keras_gans.networks import stylegan2
 generator = stylegan2.stylegan2_generator(latent_dim=512, image_shape=(32, 32, 3))
 mapping = generator.get_layer("mapping")        # z -> w
 synthesis = generator.get_layer("synthesis")    # ws (batch, num_ws, w_dim) -> images
+images = synthesis(ws, noise_mode="const")      # "random", "const" or "none"
 discriminator = stylegan2.stylegan2_discriminator((32, 32, 3))
 ```
 """
@@ -26,256 +29,140 @@ import keras
 from keras import layers, ops
 
 from keras_gans.networks.style_layers import (
-    SQRT2,
     EqualizedConv2D,
     EqualizedDense,
     MinibatchStdDev,
-    NormalInit,
     ProjectionLogit,
     Resample2x,
-    activate,
-    upsample_2x,
 )
+from keras_gans.networks.synthesis import (
+    ARCHITECTURES,
+    BroadcastW,
+    SynthesisNetwork,
+    channels_at,
+    num_ws_for,
+    synthesis_plan,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "BroadcastW",
+    "MappingNetwork",
+    "SynthesisNetwork",
+    "channels_at",
+    "mapping_network",
+    "num_ws_for",
+    "stylegan2_discriminator",
+    "stylegan2_generator",
+    "synthesis_network",
+    "synthesis_plan",
+]
 
 _register = keras.saving.register_keras_serializable(package="keras_gans")
 
 
-@_register
-class Normalize2ndMoment(layers.Layer):
-    """`x / sqrt(mean(x^2) + 1e-8)` over the last axis (the mapping network's input)."""
-
-    def call(self, x):
-        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
+def normalize_2nd_moment(x):
+    """`x / sqrt(mean(x^2) + 1e-8)` over the last axis."""
+    return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
 
 
 @_register
-class BroadcastW(layers.Layer):
-    """`(batch, w_dim)` -> `(batch, num_ws, w_dim)`: one w per synthesis layer."""
+class MappingNetwork(layers.Layer):
+    """z (and class labels) -> w: normalise, embed, concatenate, `num_layers` dense layers.
 
-    def __init__(self, num_ws, **kwargs):
-        super().__init__(**kwargs)
-        self.num_ws = int(num_ws)
+    The label is one-hot encoded and embedded by an equalized dense layer, both halves
+    normalised to unit second moment (NVIDIA's `MappingNetwork`). With `latent_dim=0`
+    it maps labels alone (the conditional discriminator's label mapping).
 
-    def call(self, w):
-        return ops.repeat(ops.expand_dims(w, 1), self.num_ws, axis=1)
+    Args:
+        latent_dim: size of z (0: no latent input).
+        w_dim: size of the output w.
+        num_layers: dense layers (leaky ReLU, learning rate x `lr_multiplier`).
+        num_classes: number of classes of the integer labels, or None.
+        lr_multiplier: learning-rate multiplier of the dense layers (0.01).
+        embed_features, layer_features: label embedding and hidden widths (default w_dim).
 
-    def compute_output_shape(self, shape):
-        return (shape[0], self.num_ws, shape[-1])
-
-    def get_config(self):
-        return {**super().get_config(), "num_ws": self.num_ws}
-
-
-@_register
-class ConstantInput(layers.Layer):
-    """The learned 4x4 (or start-size) constant the synthesis network starts from."""
-
-    def __init__(self, channels, height, width, **kwargs):
-        super().__init__(**kwargs)
-        self.channels, self.height, self.width = int(channels), int(height), int(width)
-        self.const = self.add_weight(
-            shape=(self.height, self.width, self.channels),
-            initializer=NormalInit(1.0),
-            name="const",
-        )
-
-    def call(self, ws):
-        batch = ops.shape(ws)[0]
-        return ops.broadcast_to(self.const[None], (batch, self.height, self.width, self.channels))
-
-    def compute_output_shape(self, shape):
-        return (shape[0], self.height, self.width, self.channels)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            **{
-                k: getattr(self, k)
-                for k in (
-                    "channels",
-                    "height",
-                    "width",
-                )
-            },
-        }
-
-
-@_register
-class ModulatedConv2D(layers.Layer):
-    """StyleGAN2's synthesis layer: `[x, ws]` -> modulated (and demodulated) convolution.
-
-    The style is an affine map of `ws[:, w_index]` (bias initialised to 1). Non-fused form:
-    `x * style`, optional 2x upsampling, convolution, `* rsqrt(sum((w * style)^2) + 1e-8)`
-    per output channel (demodulation); then per-pixel noise times a learned strength
-    (random while training, a stored constant map at inference, as NVlabs' `noise_mode`),
-    a bias and the activation. Without demodulation (toRGB) the style carries the
-    1 / sqrt(fan_in) gain instead.
+    Inputs: `latent`, `[latent, labels]` or (with `latent_dim=0`) `labels`.
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size=3,
-        w_index=0,
-        demodulate=True,
-        up=False,
-        use_noise=True,
-        activation="lrelu",
-        **kwargs,
-    ):
+    def __init__(self, latent_dim, w_dim, num_layers=8, num_classes=None, lr_multiplier=0.01,
+                 embed_features=None, layer_features=None, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.kernel_size = int(kernel_size)
-        self.w_index = int(w_index)
-        self.demodulate = bool(demodulate)
-        self.up = bool(up)
-        self.use_noise = bool(use_noise)
-        self.activation = activation
-        self.noise_seed = keras.random.SeedGenerator(name="noise_seed") if use_noise else None
+        self.latent_dim, self.w_dim = int(latent_dim), int(w_dim)
+        self.num_layers = int(num_layers)
+        self.num_classes = int(num_classes) if num_classes else None
+        if not self.latent_dim and not self.num_classes:
+            raise ValueError("A mapping network needs `latent_dim` > 0 or `num_classes`.")
+        if self.num_layers < 1:
+            raise ValueError(f"`num_layers` must be >= 1. Received: {num_layers!r}")
+        self.lr_multiplier = float(lr_multiplier)
+        self.embed_features = int(embed_features or self.w_dim) if self.num_classes else 0
+        self.layer_features = int(layer_features or self.w_dim)
+        self.embed = None
+        if self.num_classes:
+            self.embed = EqualizedDense(self.embed_features, name="embed")
+        widths = [self.layer_features] * (self.num_layers - 1) + [self.w_dim]
+        self.dense_layers = [
+            EqualizedDense(width, self.lr_multiplier, activation="lrelu", name=f"fc{i}")
+            for i, width in enumerate(widths)
+        ]
 
-    def build(self, input_shape):
-        x_shape, ws_shape = input_shape
-        in_channels = int(x_shape[-1])
-        k = self.kernel_size
-        self.affine = EqualizedDense(in_channels, bias_init=1.0, name="affine")
-        self.affine.build((None, int(ws_shape[-1])))
-        self.kernel = self.add_weight(
-            shape=(k, k, in_channels, self.filters),
-            initializer=NormalInit(1.0),
-            name="kernel",
-        )
-        self.bias = self.add_weight(shape=(self.filters,), initializer=NormalInit(0.0), name="bias")
-        self.weight_gain = 1.0 / math.sqrt(in_channels * k * k)
-        if self.use_noise:
-            scale = 2 if self.up else 1
-            self.noise_const = self.add_weight(
-                shape=(int(x_shape[1]) * scale, int(x_shape[2]) * scale, 1),
-                initializer=NormalInit(1.0),
-                trainable=False,
-                name="noise_const",
-            )
-            self.noise_strength = self.add_weight(
-                shape=(), initializer=NormalInit(0.0), name="noise_strength"
-            )
+    def build(self, input_shape=None):
+        if self.embed is not None:
+            self.embed.build((None, self.num_classes))
+        features = self.latent_dim + self.embed_features
+        for dense in self.dense_layers:
+            dense.build((None, features))
+            features = dense.units
+        self.built = True
 
-    def call(self, inputs, training=False):
-        x, ws = inputs
-        styles = self.affine(ws[:, self.w_index])  # (batch, in_channels)
-        if not self.demodulate:
-            styles = styles * self.weight_gain
-        # x * s: modulate the input channels
-        x = x * styles[:, None, None, :]
-        if self.up:
-            x = upsample_2x(x)
-        weight = self.kernel * (self.weight_gain if self.demodulate else 1.0)
-        x = ops.conv(x, weight, padding="same")
-        if self.demodulate:
-            # d_j = 1 / sqrt(sum_{i,k} (w_ijk s_i)^2 + 1e-8): unit-variance outputs
-            squared = ops.einsum("hwio,bi->bo", ops.square(weight), ops.square(styles))
-            x = x * ops.rsqrt(squared + 1e-8)[:, None, None, :]
-        if self.use_noise:
-            if training:
-                shape = (ops.shape(x)[0],) + tuple(self.noise_const.shape)
-                noise = keras.random.normal(shape, seed=self.noise_seed, dtype=x.dtype)
-            else:
-                noise = self.noise_const[None]
-            x = x + noise * self.noise_strength
-        return activate(x + self.bias, self.activation)
+    def _split(self, inputs):
+        if not self.num_classes:
+            return inputs, None
+        if not self.latent_dim:
+            return None, inputs
+        return inputs[0], inputs[1]
+
+    def call(self, inputs):
+        latent, labels = self._split(inputs)
+        parts = []
+        if latent is not None:
+            parts.append(normalize_2nd_moment(ops.cast(latent, self.compute_dtype)))
+        if labels is not None:
+            labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+            one_hot = ops.one_hot(labels, self.num_classes, dtype=self.compute_dtype)
+            parts.append(normalize_2nd_moment(self.embed(one_hot)))
+        x = parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
+        for dense in self.dense_layers:
+            x = dense(x)
+        return x
 
     def compute_output_shape(self, input_shape):
-        x_shape = input_shape[0]
-        scale = 2 if self.up else 1
-        return (x_shape[0], x_shape[1] * scale, x_shape[2] * scale, self.filters)
+        first = input_shape[0] if self.latent_dim and self.num_classes else input_shape
+        return (first[0], self.w_dim)
 
     def get_config(self):
         return {
             **super().get_config(),
-            **{
-                k: getattr(self, k)
-                for k in (
-                    "filters",
-                    "kernel_size",
-                    "w_index",
-                    "demodulate",
-                    "up",
-                    "use_noise",
-                    "activation",
-                )
-            },
+            "latent_dim": self.latent_dim,
+            "w_dim": self.w_dim,
+            "num_layers": self.num_layers,
+            "num_classes": self.num_classes,
+            "lr_multiplier": self.lr_multiplier,
+            "embed_features": self.embed_features or None,
+            "layer_features": self.layer_features,
         }
-
-
-def synthesis_plan(image_shape):
-    """`(start_h, start_w, doublings)` for an image shape; both sides must double alike."""
-    height, width = (int(side) for side in image_shape[:2])
-    doublings = 0
-    while height % 2 == 0 and width % 2 == 0 and min(height, width) // 2 >= 4:
-        height, width, doublings = height // 2, width // 2, doublings + 1
-    if doublings < 1 or max(height, width) > 4 * min(height, width):
-        raise ValueError(
-            f"`image_shape`={tuple(image_shape)}: both sides need the same number (>= 1) of "
-            "2x steps from a start of at least 4 (e.g. 32x32, 64x64, 256x256, or 32x64 "
-            "from 4x8)."
-        )
-    return height, width, doublings
-
-
-def channels_at(block, channel_base, channel_max):
-    """Feature maps of block `block` (resolution 4 * 2**block): min(base / res, max)."""
-    return max(1, min(channel_base // (4 * 2**block), channel_max))
-
-
-def num_ws_for(image_shape):
-    """How many w vectors the synthesis network of `image_shape` consumes: 2 * doublings + 2."""
-    return 2 * synthesis_plan(image_shape)[2] + 2
 
 
 def mapping_network(latent_dim, w_dim, num_layers=8, num_classes=None, lr_multiplier=0.01):
-    """z (and class ids) -> w: normalise, then `num_layers` equalized dense layers (lr x 0.01)."""
-    latent = keras.Input((latent_dim,), name="latent")
-    x = Normalize2ndMoment(name="normalize_z")(latent)
-    inputs = latent
-    if num_classes:
-        labels = keras.Input((), dtype="int32", name="labels")
-        embedded = layers.Embedding(
-            num_classes, w_dim, embeddings_initializer=NormalInit(1.0), name="embed"
-        )(labels)
-        embedded = Normalize2ndMoment(name="normalize_c")(embedded)
-        x = layers.Concatenate(name="concat_zc")([x, embedded])
-        inputs = [latent, labels]
-    for i in range(num_layers):
-        x = EqualizedDense(w_dim, lr_multiplier, activation="lrelu", name=f"fc{i}")(x)
-    return keras.Model(inputs, x, name="mapping")
+    """A `MappingNetwork` layer named `"mapping"` (z, or `[z, labels]`, -> w)."""
+    return MappingNetwork(latent_dim, w_dim, num_layers, num_classes, lr_multiplier, name="mapping")
 
 
-def synthesis_network(image_shape, w_dim, channel_base=16384, channel_max=512):
-    """ws `(batch, num_ws, w_dim)` -> images: constant input, modulated convs, skip toRGBs."""
-    start_h, start_w, doublings = synthesis_plan(image_shape)
-    channels = image_shape[2]
-    num_ws = num_ws_for(image_shape)
-    ws = keras.Input((num_ws, w_dim), name="ws")
-    width = channels_at(0, channel_base, channel_max)
-    x = ConstantInput(width, start_h, start_w, name="const")(ws)
-    x = ModulatedConv2D(width, w_index=0, name="b0_conv1")([x, ws])
-    image = ModulatedConv2D(
-        channels, 1, 1, demodulate=False, use_noise=False, activation="linear", name="b0_torgb"
-    )([x, ws])
-    for block in range(1, doublings + 1):
-        width = channels_at(block, channel_base, channel_max)
-        x = ModulatedConv2D(width, w_index=2 * block - 1, up=True, name=f"b{block}_conv0")([x, ws])
-        x = ModulatedConv2D(width, w_index=2 * block, name=f"b{block}_conv1")([x, ws])
-        rgb = ModulatedConv2D(
-            channels,
-            1,
-            2 * block + 1,
-            demodulate=False,
-            use_noise=False,
-            activation="linear",
-            name=f"b{block}_torgb",
-        )([x, ws])
-        # img = upsample(img) + toRGB(x): skip outputs
-        image = layers.Add(name=f"b{block}_skip")([Resample2x("up")(image), rgb])
-    return keras.Model(ws, image, name="synthesis")
+def synthesis_network(image_shape, w_dim, channel_base=16384, channel_max=512, **kwargs):
+    """A `SynthesisNetwork` layer named `"synthesis"` (ws -> images); see its arguments."""
+    return SynthesisNetwork(image_shape, w_dim, channel_base, channel_max, name="synthesis",
+                            **kwargs)  # fmt: skip
 
 
 def stylegan2_generator(
@@ -286,56 +173,122 @@ def stylegan2_generator(
     channel_base=16384,
     channel_max=512,
     num_classes=None,
+    architecture="skip",
+    conv_clamp=None,
+    resample_filter=(1, 3, 3, 1),
+    num_fp16_res=None,
+    mapping_lr_multiplier=0.01,
 ):
     """The StyleGAN2 generator: `z` (and labels) -> mapping -> broadcast w -> synthesis.
 
     The returned model's layers `"mapping"` and `"synthesis"` are the two halves; the
-    model itself maps latent vectors to images (no truncation: `StyleGAN2.generate` does it).
+    model itself maps latent vectors to images (no truncation: `StyleGAN2.generate`
+    does it). `architecture` is `"skip"` (NVIDIA's default), `"orig"` or `"resnet"`;
+    see `SynthesisNetwork` for the rest.
     """
     w_dim = int(w_dim or latent_dim)
-    mapping = mapping_network(latent_dim, w_dim, mapping_layers, num_classes)
-    synthesis = synthesis_network(image_shape, w_dim, channel_base, channel_max)
+    mapping = MappingNetwork(latent_dim, w_dim, mapping_layers, num_classes,
+                             mapping_lr_multiplier, name="mapping")  # fmt: skip
+    synthesis = SynthesisNetwork(
+        image_shape, w_dim, channel_base, channel_max, architecture=architecture,
+        conv_clamp=conv_clamp, resample_filter=resample_filter, num_fp16_res=num_fp16_res,
+        name="synthesis",
+    )  # fmt: skip
     latent = keras.Input((latent_dim,), name="latent")
     inputs = latent
     if num_classes:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs = [latent, labels]
-    ws = BroadcastW(num_ws_for(image_shape), name="broadcast")(mapping(inputs))
+    ws = BroadcastW(synthesis.num_ws, name="broadcast")(mapping(inputs))
     return keras.Model(inputs, synthesis(ws), name="generator")
 
 
-def stylegan2_discriminator(
-    image_shape, channel_base=16384, channel_max=512, mbstd_group_size=4, num_classes=None
-):
-    """Residual discriminator: fromRGB, residual down blocks, minibatch std, conv, two dense.
+def _fp16_dtype(resolution, top_resolution, num_fp16_res):
+    """None (the global policy) for the `num_fp16_res` highest resolutions, else float32."""
+    if num_fp16_res is None:
+        return None
+    fp16_resolution = max(top_resolution * 2 // 2 ** int(num_fp16_res), 8)
+    return None if resolution >= fp16_resolution else "float32"
 
-    With `num_classes` it is a projection discriminator (NVlabs' cmap): the logit is
-    `<features, embed(label)> / sqrt(dim)`.
+
+def stylegan2_discriminator(
+    image_shape,
+    channel_base=16384,
+    channel_max=512,
+    mbstd_group_size=4,
+    num_classes=None,
+    architecture="resnet",
+    conv_clamp=None,
+    resample_filter=(1, 3, 3, 1),
+    mbstd_num_channels=1,
+    mapping_layers=8,
+    cmap_dim=None,
+    num_fp16_res=None,
+):
+    """NVIDIA's StyleGAN2 discriminator: blocks down to 4x4, minibatch std, conv, two dense.
+
+    Args:
+        image_shape: `(height, width, channels)`, as for the generator.
+        channel_base, channel_max: feature maps at resolution r: `min(base / r, max)`.
+        mbstd_group_size, mbstd_num_channels: minibatch standard deviation (4, 1; 0
+            channels turns it off).
+        num_classes: class-conditional when set: labels are mapped (`mapping_layers`
+            dense layers) to a `cmap_dim` vector (default: the 4x4 width) that projects
+            the output: `<out, cmap> / sqrt(cmap_dim)`.
+        architecture: `"resnet"` (default), `"skip"` or `"orig"`.
+        conv_clamp: clamp convolution outputs to +-`conv_clamp` (256 in NVIDIA's configs).
+        resample_filter: FIR taps of the downsampling filter.
+        num_fp16_res: under a mixed-precision policy, only this many highest
+            resolutions compute in half precision (None: all follow the policy).
     """
-    _, _, doublings = synthesis_plan(image_shape)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"`architecture` must be one of {ARCHITECTURES}: {architecture!r}")
+    start_h, _, doublings = synthesis_plan(image_shape)
+    top = start_h * 2**doublings
+    common = dict(conv_clamp=conv_clamp, resample_filter=resample_filter)
     images = keras.Input(tuple(image_shape), name="images")
-    width = channels_at(doublings, channel_base, channel_max)
-    x = EqualizedConv2D(width, 1, name=f"b{doublings}_fromrgb")(images)
+    x, img = None, images
     for block in range(doublings, 0, -1):
-        out_width = channels_at(block - 1, channel_base, channel_max)
-        # skip = down(x) W_skip (linear); main = conv(down(conv(x))); out = (skip + main) / sqrt(2)
-        skip = EqualizedConv2D(
-            out_width, 1, "linear", use_bias=False, down=True, name=f"b{block}_skip"
-        )(x)
-        y = EqualizedConv2D(width, 3, name=f"b{block}_conv0")(x)
-        y = EqualizedConv2D(out_width, 3, down=True, name=f"b{block}_conv1")(y)
-        x = layers.Rescaling(1.0 / SQRT2, name=f"b{block}_scale")(layers.Add()([skip, y]))
-        width = out_width
-    x = MinibatchStdDev(mbstd_group_size, name="mbstd")(x)
-    x = EqualizedConv2D(width, 3, name="epilogue_conv")(x)
-    x = layers.Flatten()(x)
-    x = EqualizedDense(width, activation="lrelu", name="epilogue_fc")(x)
+        res = start_h * 2**block
+        tmp, out = (channels_at(b, channel_base, channel_max) for b in (block, block - 1))
+        dtype = _fp16_dtype(res, top, num_fp16_res)
+        if x is None or architecture == "skip":
+            y = EqualizedConv2D(tmp, 1, dtype=dtype, name=f"b{res}_fromrgb", **common)(img)
+            x = y if x is None else layers.Add(name=f"b{res}_add_rgb")([x, y])
+            if architecture == "skip":
+                img = Resample2x("down", resample_filter, name=f"b{res}_down_rgb")(img)
+        conv0 = EqualizedConv2D(tmp, 3, dtype=dtype, name=f"b{res}_conv0", **common)
+        if architecture == "resnet":
+            # out = (skip(x) + conv1(conv0(x))) * sqrt(1/2), each branch scaled and clamped
+            half = math.sqrt(0.5)
+            y = EqualizedConv2D(out, 1, "linear", use_bias=False, down=True, gain=half,
+                                resample_filter=resample_filter, dtype=dtype,
+                                name=f"b{res}_skip")(x)  # fmt: skip
+            x = EqualizedConv2D(out, 3, down=True, gain=half, dtype=dtype,
+                                name=f"b{res}_conv1", **common)(conv0(x))  # fmt: skip
+            x = layers.Add(name=f"b{res}_add")([y, x])
+        else:
+            x = EqualizedConv2D(out, 3, down=True, dtype=dtype, name=f"b{res}_conv1",
+                                **common)(conv0(x))  # fmt: skip
+    width = channels_at(0, channel_base, channel_max)
+    epilogue = f"b{start_h}"
+    if architecture == "skip":
+        y = EqualizedConv2D(width, 1, dtype="float32", name=f"{epilogue}_fromrgb")(img)
+        x = layers.Add(name=f"{epilogue}_add_rgb")([x, y])
+    if mbstd_num_channels:
+        x = MinibatchStdDev(mbstd_group_size, mbstd_num_channels, dtype="float32",
+                            name=f"{epilogue}_mbstd")(x)  # fmt: skip
+    x = EqualizedConv2D(width, 3, conv_clamp=conv_clamp, dtype="float32",
+                        name=f"{epilogue}_conv")(x)  # fmt: skip
+    x = layers.Flatten(dtype="float32", name=f"{epilogue}_flatten")(x)
+    x = EqualizedDense(width, activation="lrelu", dtype="float32", name=f"{epilogue}_fc")(x)
     if not num_classes:
-        return keras.Model(images, EqualizedDense(1, name="logit")(x), name="discriminator")
+        logit = EqualizedDense(1, dtype="float32", name=f"{epilogue}_out")(x)
+        return keras.Model(images, logit, name="discriminator")
+    cmap_dim = int(cmap_dim or width)
+    x = EqualizedDense(cmap_dim, dtype="float32", name=f"{epilogue}_out")(x)
     labels = keras.Input((), dtype="int32", name="labels")
-    features = EqualizedDense(width, name="projection_features")(x)
-    embedding = layers.Embedding(
-        num_classes, width, embeddings_initializer=NormalInit(1.0), name="class_embedding"
-    )(labels)
-    logit = ProjectionLogit(name="logit")([features, embedding])
+    cmap = MappingNetwork(0, cmap_dim, mapping_layers, num_classes, dtype="float32",
+                          name="mapping")(labels)  # fmt: skip
+    logit = ProjectionLogit(dtype="float32", name="logit")([x, cmap])
     return keras.Model([images, labels], logit, name="discriminator")

@@ -1,0 +1,142 @@
+"""What StyleGAN2 and R3GAN share: class labels (optional), ADA (optional), clipped sampling.
+
+`StyleFamilyGAN` also makes the non-trainable state variables (`w_avg`, penalty
+counters) and the masks of lazy regularisation.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gans.models.base import BaseGAN
+from keras_gans.models.conditional_gan import ConditionalGAN
+from keras_gans.objective.ada import AdaptiveAugment
+
+_BACKEND = keras.backend.backend()
+
+
+class StyleFamilyGAN(BaseGAN):
+    """Shared by `StyleGAN2` and `R3GAN`: labels, ADA, clipped `generate`, state variables."""
+
+    def __init__(self, generator, discriminator, latent_dim, num_classes=None, ada_target=None,
+                 ada_kimg=500.0, **kwargs):  # fmt: skip
+        if num_classes is not None and (
+            not isinstance(num_classes, (int, np.integer)) or num_classes < 2
+        ):
+            raise ValueError(f"`num_classes` must be None or an integer >= 2: {num_classes!r}")
+        if kwargs.get("update", "alternating") != "alternating":
+            raise ValueError(
+                f"{type(self).__name__} trains with its own alternating step (lazy "
+                f"regularisation, ADA); `update` must be 'alternating'. Received: "
+                f"{kwargs['update']!r}. update='simultaneous' is for GAN, DCGAN, "
+                "ConditionalGAN and WGANGP."
+            )
+        self._num_classes = None if num_classes is None else int(num_classes)
+        super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
+        self.ada_target = None if ada_target is None else float(ada_target)
+        self.ada_kimg = float(ada_kimg)
+        self.ada = None
+        if self.ada_target is not None:
+            self.ada = AdaptiveAugment(self.ada_target, self.ada_kimg, name="ada")
+
+    @property
+    def num_classes(self):
+        return self._num_classes
+
+    def _state(self, name, shape=(), value=0.0):
+        """A non-trainable float32 variable of the model: saved, restored, carried through jit."""
+        return self.add_weight(
+            shape=shape,
+            initializer=keras.initializers.Constant(value),
+            trainable=False,
+            dtype="float32",
+            name=name,
+        )
+
+    def _lazy_mask(self, counter, interval):
+        """1.0 when `counter % interval == 0`: a Python float on torch (eager), else a tensor."""
+        if interval <= 1:
+            return 1.0
+        if _BACKEND == "torch":
+            return float(int(ops.convert_to_numpy(counter)) % interval == 0)
+        return ops.cast(ops.equal(ops.mod(counter, float(interval)), 0.0), "float32")
+
+    # Labels (class-conditional variants) --------------------------------------------
+
+    def _generator_input_spec(self, batch):
+        if self.num_classes is None:
+            return super()._generator_input_spec(batch)
+        return [keras.KerasTensor((batch, self.latent_dim)), self._label_spec(batch)]
+
+    def _label_spec(self, batch):
+        return None if self.num_classes is None else keras.KerasTensor((batch,), dtype="int32")
+
+    def _discriminator_inputs(self, images, labels):
+        return images if self.num_classes is None else [images, labels]
+
+    def _generate(self, latent, labels, training):
+        inputs = latent if self.num_classes is None else [latent, labels]
+        return self.generator(inputs, training=training)
+
+    def _unpack_batch(self, data):
+        if self.num_classes is None:
+            return super()._unpack_batch(data)
+        return ConditionalGAN._unpack_batch(self, data)
+
+    def _resolve_generate_inputs(self, num_images, labels, seed, latent):
+        if self.num_classes is None:
+            return super()._resolve_generate_inputs(num_images, labels, seed, latent)
+        return ConditionalGAN._resolve_generate_inputs(self, num_images, labels, seed, latent)
+
+    # Sampling ---------------------------------------------------------------------------
+
+    SAMPLING_OPTIONS = ("truncation_psi",)
+
+    def _sample(self, inputs, truncation_psi=1.0):
+        return self.sampling_generator(inputs, training=False)
+
+    def generate(
+        self, num_images=None, labels=None, seed=None, latent=None, batch_size=256, **options
+    ):
+        """Generates images with the EMA generator, clipped to [-1, 1].
+
+        Same arguments as `BaseGAN.generate`, plus the family's sampling options
+        (`SAMPLING_OPTIONS`; StyleGAN2: `truncation_psi`, `truncation_cutoff`, `noise_mode`).
+        """
+        unknown = sorted(set(options) - set(self.SAMPLING_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f"Unexpected arguments: {unknown}. {type(self).__name__}.generate takes "
+                f"{', '.join(self.SAMPLING_OPTIONS)}."
+            )
+        if num_images is not None and np.ndim(num_images) > 0:
+            latent, num_images = num_images, None  # generate(latent_array)
+        if num_images is not None and (
+            isinstance(num_images, bool) or not float(num_images).is_integer()
+        ):
+            raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
+        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
+        self._sync_training_state()
+        batches = []
+        for start in range(0, len(latent), batch_size):
+            inputs = latent[start : start + batch_size]
+            if labels is not None:
+                inputs = [inputs, labels[start : start + batch_size]]
+            images = self._sample(inputs, **options)
+            batches.append(np.clip(ops.convert_to_numpy(images), -1.0, 1.0))
+        return np.concatenate(batches).astype("float32")
+
+    def _step_logs(self, d_loss, g_loss, real_logits, fake_logits):
+        logs = self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
+        if self.ada is not None:
+            logs["ada_p"] = ops.convert_to_tensor(self.ada.p)
+        return logs
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "ada_target": self.ada_target,
+            "ada_kimg": self.ada_kimg,
+        }
