@@ -10,6 +10,7 @@ Example:
 ```bash
 keras-gans --backend jax train dcgan.mnist5k
 keras-gans sample me/dcgan-mnist --num 64 --out grid.png
+keras-gans convert nvlabs:ffhq --out ffhq
 keras-gans translate me/pix2pix-facades photos/ --out translated/
 ```
 """
@@ -19,7 +20,7 @@ import importlib.util
 import os
 import sys
 
-from keras_gans.commands import evaluate, list_recipes, push, sample, train, translate
+from keras_gans.commands import convert, evaluate, list_recipes, push, sample, train, translate
 
 BACKENDS = ("jax", "tensorflow", "torch")
 VERBOSE_ENV_VAR = "KERAS_GANS_VERBOSE"
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[options],
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (list_recipes, train, evaluate, sample, translate, push):
+    for command in (list_recipes, train, evaluate, sample, translate, push, convert):
         command.add_parser(subparsers)
     for subparser in subparsers.choices.values():
         for action in options._actions:

@@ -29,6 +29,7 @@ LAYERS = [
         ],
     ),
     ("networks", ["keras_gans.networks"]),
+    ("converters", ["keras_gans.convert"]),
     ("objective", ["keras_gans.objective"]),
     ("trainers", ["keras_gans.trainers"]),
     ("hub", ["keras_gans.hub"]),

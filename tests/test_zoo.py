@@ -31,7 +31,14 @@ TINY = {
 OFFLINE_TASKS = ("edges2digits", "digits2mnist")
 
 
+# Recipes that start from NVIDIA's pickles start, here, from a shared fixture pickle instead.
+PRETRAINED_FIXTURE = "stylegan2-ada/uncond64-rgb.pkl"
+
+
 def tiny_model(recipe):
+    if "pretrained" in recipe.model:
+        fixture = helpers.shared_fixture(PRETRAINED_FIXTURE)
+        return runner.build_model(recipe, image_shape=(64, 64, 3), pretrained=fixture)
     return runner.build_model(recipe, **TINY.get(recipe.model_class, {}))
 
 
@@ -107,6 +114,10 @@ def test_recipe_builds_and_trains_a_few_steps(name):
         # test_translation_recipes_run_scored_and_resume (a step traces for ~40 s on TF).
         train = name == first_of_class and recipe.model_class != "CycleGAN"
         _check_translation_recipe(recipe, model, train=train)
+        return
+    if "pretrained" in recipe.model:  # the pickle's networks, the recipe's training options
+        assert model.pretrained_source and model.ada_target == recipe.model["ada_target"]
+        assert model.r1_gamma == recipe.model["r1_gamma"] and model.ema_warmup is False
         return
     assert model.image_shape == recipe.image_shape
     assert model.latent_dim == recipe.model["latent_dim"]

@@ -1,10 +1,15 @@
-"""`keras-gans sample REPO --num 64 --out grid.png`: a grid of samples from a Hub model.
+"""`keras-gans sample MODEL --num 64 --out grid.png`: a grid of samples from a model.
+
+MODEL is a Hub repo, a saved folder, a run folder, a `.keras` file, or one of
+NVIDIA's StyleGAN2-ADA pickles (a `.pkl` path or URL, or a name such as `nvlabs:ffhq`),
+converted on the fly.
 
 Example:
 
 ```bash
 keras-gans sample me/dcgan-mnist --num 64 --out grid.png
 keras-gans sample me/cgan-mnist --num 30 --labels 0,1,2 --seed 1 --out digits.png
+keras-gans sample nvlabs:afhqcat --num 4 --truncation-psi 0.7 --out cats.png
 ```
 """
 
@@ -29,15 +34,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Adds the `sample` subcommand to an `argparse` subparsers object."""
     parser = subparsers.add_parser(
         "sample",
-        help="save a grid of samples from a model on the Hub, in a directory or a run folder",
+        help="save a grid of samples from a model on the Hub, in a folder, or an NVIDIA pickle",
         description=(
-            "Loads a keras-gans model (hf://owner/name, owner/name or a local "
-            "directory) and saves a grid of generated images. Conditional models "
-            "get one row per label."
+            "Loads a keras-gans model (hf://owner/name, owner/name, a local directory, a "
+            "run folder, a .keras file) or converts an NVIDIA StyleGAN2-ADA pickle (a .pkl, "
+            "a URL or a name such as nvlabs:ffhq) and saves a grid of generated images. "
+            "Conditional models get one row per label."
         ),
     )
     parser.add_argument(
-        "repo", help="owner/name, hf://owner/name, a saved directory, a run folder or a .keras file"
+        "repo",
+        help="owner/name, hf://owner/name, a saved directory, a run folder, a .keras file, "
+        "or an NVIDIA pickle (.pkl, URL, nvlabs:NAME)",
     )
     parser.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     parser.add_argument("--out", default="grid.png", help="output image (default grid.png)")
@@ -50,6 +58,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     parser.add_argument("--revision", default=None, help="branch or commit sha")
+    parser.add_argument(
+        "--truncation-psi",
+        type=float,
+        default=None,
+        help="StyleGAN2: w = w_avg + psi (w - w_avg); 0.5-0.7 gives typical images (default 1)",
+    )
+    parser.add_argument(
+        "--truncation-cutoff",
+        type=int,
+        default=None,
+        help="StyleGAN2: truncate only the first N ws",
+    )
+    parser.add_argument(
+        "--noise-mode",
+        choices=("const", "random", "none"),
+        default=None,
+        help="StyleGAN2 per-pixel noise (default const)",
+    )
     parser.set_defaults(func=sample_command)
     return parser
 
@@ -81,18 +107,42 @@ def sample_command(args: argparse.Namespace) -> int:
             f"{args.repo} is a {type(model).__name__}, which translates images rather than "
             f"generating them; use `keras-gans translate {args.repo} INPUT... --out DIR`."
         )
-    grid = hub.sample_grid(model, num_images=args.num, labels=args.labels, seed=args.seed)
+    options = {
+        key: value
+        for key in ("truncation_psi", "truncation_cutoff", "noise_mode")
+        if (value := getattr(args, key, None)) is not None
+    }
+    unknown = sorted(set(options) - set(getattr(model, "SAMPLING_OPTIONS", ())))
+    if unknown:
+        flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
+        raise ValueError(f"{flags}: {type(model).__name__} has no such sampling option.")
+    grid = hub.sample_grid(
+        model, num_images=args.num, labels=args.labels, seed=args.seed, **options
+    )
     save_image(grid, args.out)
     print(f"Saved {args.num} samples from {args.repo} to {args.out}")
     return 0
 
 
+def is_nvlabs_pickle(source: str) -> bool:
+    """Whether `source` names an NVIDIA network pickle: `nvlabs:NAME`, a `.pkl` path or URL."""
+    from keras_gans.convert.presets import is_preset_name
+
+    return is_preset_name(source) or source.split("?")[0].lower().endswith(".pkl")
+
+
 def load_model(source: str, revision: str | None = None):
-    """The model of a run folder, or whatever `keras_gans.from_pretrained` loads from `source`."""
+    """The model of a run folder or NVIDIA pickle, or what `keras_gans.from_pretrained` loads."""
     from keras_gans.models import from_pretrained
     from keras_gans.runner import load_run_model
     from keras_gans.runner.run_folder import RUN_FILE
 
+    if is_nvlabs_pickle(source):
+        from keras_gans.models.stylegan2 import StyleGAN2
+
+        if revision is not None:
+            raise ValueError("--revision applies to Hub repos, not to NVIDIA pickles.")
+        return StyleGAN2.from_nvlabs(source)
     if os.path.exists(os.path.join(source, RUN_FILE)):  # a run folder
         if revision is not None:
             raise ValueError("--revision applies to Hub repos; a run folder has none.")

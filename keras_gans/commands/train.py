@@ -40,6 +40,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="a folder of images to train on (class sub-folders give labels for cgan)",
     )
     parser.add_argument("--image-size", type=int, metavar="N", help="resize images to NxN")
+    parser.add_argument(
+        "--pretrained",
+        metavar="PICKLE",
+        help="start from NVIDIA's StyleGAN2-ADA network: a name such as nvlabs:ffhq256, a .pkl "
+        "or a URL (stylegan2 recipes, e.g. stylegan2.finetune; kept on resume)",
+    )
     parser.add_argument("--epochs", type=int, metavar="N", help="total epochs to train")
     parser.add_argument("--batch-size", type=int, metavar="N", help="images per step")
     parser.add_argument("--out", metavar="DIR", help="run folder (default runs/ARCH-DATASET)")
@@ -133,6 +139,17 @@ def train_command(args: argparse.Namespace) -> int:
 
     if out is None:
         out = run_folder.default_out_dir(recipes.resolve(args.recipe, data=args.data))
+    image_size, overrides = args.image_size, None
+    pretrained = getattr(args, "pretrained", None)
+    if pretrained:
+        overrides = {"pretrained": pretrained}
+    elif args.recipe is not None:
+        pretrained = recipes.resolve(args.recipe, data=args.data).model.get("pretrained")
+    if pretrained and image_size is None:
+        from keras_gans.convert import presets
+
+        if presets.is_preset_name(pretrained):  # train at the network's resolution
+            image_size = presets.lookup(pretrained)["resolution"]
     try:
         run = runner.train(
             args.recipe,
@@ -140,7 +157,7 @@ def train_command(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             batch_size=args.batch_size,
             data=args.data,
-            image_size=args.image_size,
+            image_size=image_size,
             max_images=args.max_images,
             resume=bool(args.resume),
             evaluate=False if args.no_eval else None,
@@ -148,6 +165,7 @@ def train_command(args: argparse.Namespace) -> int:
             max_loss=args.max_loss,
             backup_every=args.backup_every,
             stream=True if args.stream else None,
+            model_overrides=overrides,
         )
     except KeyboardInterrupt:
         print(

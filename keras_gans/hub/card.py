@@ -10,6 +10,7 @@ and sample count).
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import keras
@@ -254,7 +255,9 @@ def make_model_card(
     shown_repo = repo_id or "OWNER/NAME"
     model_name = repo_id.split("/")[-1] if repo_id else class_name
     eval_results = _eval_results(model, metrics, dataset, model_name) if dataset else []
+    source = getattr(model, "pretrained_source", None) or {}
     data = ModelCardData(
+        **_license_fields(source),
         library_name="keras",
         pipeline_tag=TRANSLATION_TAG if is_translation(model) else UNCONDITIONAL_TAG,
         tags=card_tags(model),
@@ -284,6 +287,8 @@ def make_model_card(
         sections.append(f"*{grid_caption}*")
     if not grid_file:
         sections.remove("![Samples]()")
+    if source:
+        sections += ["## Source and license", source_section(source)]
     usage = (
         _translation_usage(shown_repo, class_name, model.directions)
         if is_translation(model)
@@ -322,6 +327,57 @@ def make_model_card(
     )
     content = f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n"
     return ModelCard(content)
+
+
+def _license_fields(source) -> dict:
+    """YAML `license` fields for converted weights with a known licence (else none)."""
+    license_ = source.get("license")
+    if not license_:
+        return {}
+    return {"license": "other", "license_name": license_.get("id", "other"),
+            "license_link": license_.get("url")}  # fmt: skip
+
+
+def source_section(source: dict) -> str:
+    """The card text naming where converted weights came from and under which licence.
+
+    Args:
+        source: a model's `pretrained_source` (see `keras_gans.StyleGAN2.from_nvlabs`).
+    """
+    origin = source.get("url") or os.path.basename(source.get("path") or "") or "a local file"
+    lines = [f"Converted by keras-gans from NVIDIA's network pickle `{origin}`"]
+    if source.get("name"):
+        lines[0] += f" (`{source['name']}`)"
+    lines[0] += (
+        ", without running any code from it (keras-gans' tests hold converted outputs to "
+        "NVIDIA's within 1e-3)."
+    )
+    facts = [("Source", f"<{origin}>" if source.get("url") else f"`{origin}`")]
+    for key, label in (("description", "Description"), ("dataset", "Training data"),
+                       ("resolution", "Resolution"), ("channels", "Channels")):  # fmt: skip
+        if source.get(key) is not None:
+            facts.append((label, format_value(source[key])))
+    classes = source.get("classes")
+    if classes and any(str(name) != str(index) for index, name in enumerate(classes)):
+        named = ", ".join(f"{index}: {name}" for index, name in enumerate(classes))
+        facts.append(("Classes (label: name)", named))
+    license_ = source.get("license") or {}
+    if license_:
+        link = (
+            f"[{license_['name']}]({license_['url']})" if license_.get("url") else license_["name"]
+        )
+        facts.append(("License of the weights", link))
+        if license_.get("terms"):
+            facts.append(("Terms", license_["terms"]))
+    if source.get("citation"):
+        facts.append(("Cite", source["citation"]))
+    text = lines[0] + "\n\n" + _table(("", ""), facts)
+    if license_:
+        text += (
+            "\n\nThe weights are NVIDIA's and remain under NVIDIA's licence above; keras-gans' "
+            "Apache-2.0 licence covers only the keras-gans code, not these weights."
+        )
+    return text
 
 
 def _shapes(model):

@@ -25,6 +25,7 @@ def push_to_hub(
     grid_seed: int = 0,
     revision: str | None = None,
     examples=None,
+    grid_options: dict | None = None,
 ):
     """Uploads a model, its config, a sample grid and a model card in one commit.
 
@@ -52,6 +53,7 @@ def push_to_hub(
         grid_seed: seed of the sample grid.
         revision: the branch to commit to (default `main`); it must exist.
         examples: source images for a translation model's sample grid.
+        grid_options: `generate` options of the sample grid, e.g. `{"truncation_psi": 0.7}`.
 
     Returns:
         The `huggingface_hub.CommitInfo` of the commit (`.oid` is its sha, a
@@ -90,6 +92,7 @@ def push_to_hub(
             repo_id=repo_id,
             grid_seed=grid_seed,
             examples=examples,
+            grid_options=grid_options,
         )
         try:
             # One commit: a failed push leaves the repo as it was. (With Xet, upload_folder

@@ -51,10 +51,18 @@ def _copy_without_optimizer(model):
     return copy
 
 
-def sample_grid(model, num_images: int | None = None, labels=None, seed: int = 0) -> np.ndarray:
+def default_grid_size(model) -> int:
+    """Images in an unconditional grid: 64 up to 128 px, 16 up to 512 px, 9 above."""
+    side = max(model.image_shape[:2])
+    return 64 if side <= 128 else 16 if side <= 512 else 9
+
+
+def sample_grid(
+    model, num_images: int | None = None, labels=None, seed: int = 0, **generate_options
+) -> np.ndarray:
     """Generates images and tiles them into one uint8 grid.
 
-    Unconditional models: `num_images` samples (default 64), near-square.
+    Unconditional models: `num_images` samples (default `default_grid_size`), near-square.
     Conditional models: one row per label in `labels` (default: the first 10
     classes), `num_images` in all (default 8 per row).
 
@@ -63,6 +71,7 @@ def sample_grid(model, num_images: int | None = None, labels=None, seed: int = 0
         num_images: number of images in the grid.
         labels: class ids, one row each (conditional models only).
         seed: seed of the latent noise.
+        **generate_options: passed to `model.generate` (StyleGAN2: `truncation_psi`, ...).
 
     Returns:
         A `(H, W, C)` uint8 array; `keras_gans.images.save_image` writes it.
@@ -80,7 +89,8 @@ def sample_grid(model, num_images: int | None = None, labels=None, seed: int = 0
                 f"This {type(model).__name__} is unconditional; labels apply to "
                 "class-conditional models only."
             )
-        images = model.generate(64 if num_images is None else int(num_images), seed=seed)
+        count = default_grid_size(model) if num_images is None else int(num_images)
+        images = model.generate(count, seed=seed, **generate_options)
         return image_utils.make_grid(images)
     if labels is None:
         labels = range(min(model.num_classes, _GRID_MAX_CLASSES))
@@ -92,17 +102,19 @@ def sample_grid(model, num_images: int | None = None, labels=None, seed: int = 0
         raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
     per_row = math.ceil(total / len(rows))
     grid_labels = np.repeat(rows, per_row)[:total]
-    images = model.generate(labels=grid_labels, seed=seed)
+    images = model.generate(labels=grid_labels, seed=seed, **generate_options)
     return image_utils.make_grid(images, cols=per_row)
 
 
-def _grid_caption(model, grid_seed):
+def _grid_caption(model, grid_seed, grid_options=None):
+    options = "".join(f", {key.replace('_', ' ')} {value}"
+                      for key, value in (grid_options or {}).items())  # fmt: skip
     if model.num_classes is None:
-        return f"64 samples, seed {grid_seed}."
+        return f"{default_grid_size(model)} samples, seed {grid_seed}{options}."
     shown = min(model.num_classes, _GRID_MAX_CLASSES)
     return (
         f"{_GRID_COLUMNS} samples per class for classes 0 to {shown - 1}, one class "
-        f"per row, seed {grid_seed}."
+        f"per row, seed {grid_seed}{options}."
     )
 
 
@@ -137,6 +149,7 @@ def save_pretrained(
     repo_id: str | None = None,
     grid_seed: int = 0,
     examples=None,
+    grid_options: dict | None = None,
 ) -> str:
     """Writes the files of a keras-gans Hub repo into a local directory.
 
@@ -158,6 +171,7 @@ def save_pretrained(
         grid_seed: seed of the sample grid.
         examples: source images for a translation model's grid (rows of source |
             translation); without them its card has no grid.
+        grid_options: `generate` options of the sample grid, e.g. `{"truncation_psi": 0.7}`.
 
     Returns:
         `directory`, as a string.
@@ -198,9 +212,10 @@ def save_pretrained(
             image_utils.save_image(grid, os.path.join(directory, GRID_FILE))
             grid_file, caption = GRID_FILE, f"{len(grid_rows(examples))} examples: source | output."
     else:
-        grid_file, caption = GRID_FILE, _grid_caption(model, grid_seed)
+        grid_options = dict(grid_options or {})
+        grid_file, caption = GRID_FILE, _grid_caption(model, grid_seed, grid_options)
         image_utils.save_image(
-            sample_grid(model, seed=grid_seed), os.path.join(directory, GRID_FILE)
+            sample_grid(model, seed=grid_seed, **grid_options), os.path.join(directory, GRID_FILE)
         )
     card = make_model_card(
         model,

@@ -43,21 +43,54 @@ def build_model(
     recipe = recipes.get(recipe)
     config = dict(recipe.model)
     cls = getattr(models, config.pop("class"))
-    if image_shape is not None:
-        config["image_shape"] = tuple(int(d) for d in image_shape)
-    elif "image_shape" in config:
-        config["image_shape"] = tuple(config["image_shape"])
-    if num_classes is not None and cls is models.ConditionalGAN:
-        config["num_classes"] = int(num_classes)
-    config.setdefault("seed", recipe.seed)
-    config.update(model_overrides)
-    model = cls(**config)
+    pretrained = model_overrides.pop("pretrained", None) or config.pop("pretrained", None)
+    config.pop("pretrained", None)
+    if pretrained:
+        config.update(model_overrides)
+        model = _pretrained_model(cls, pretrained, config, image_shape, num_classes, recipe.seed)
+    else:
+        model = _new_model(cls, config, image_shape, num_classes, recipe.seed, model_overrides)
     if compile:
         model.compile(
             **{
                 _OPTIMIZER_ARGUMENTS[role]: build_optimizer(recipe.optimizers[role])
                 for role in recipe.optimizer_roles
             }
+        )
+    return model
+
+
+def _new_model(cls, config, image_shape, num_classes, seed, overrides):
+    if image_shape is not None:
+        config["image_shape"] = tuple(int(d) for d in image_shape)
+    elif "image_shape" in config:
+        config["image_shape"] = tuple(config["image_shape"])
+    if num_classes is not None and cls is models.ConditionalGAN:
+        config["num_classes"] = int(num_classes)
+    config.setdefault("seed", seed)
+    config.update(overrides)
+    return cls(**config)
+
+
+def _pretrained_model(cls, pretrained, config, image_shape, num_classes, seed):
+    """A recipe with `pretrained = "nvlabs:..."` (or a pickle): converted, then its options."""
+    if not hasattr(cls, "from_nvlabs"):
+        raise ValueError(f"`pretrained` applies to StyleGAN2 recipes, not to {cls.__name__}.")
+    config.setdefault("seed", seed)
+    for key in ("image_shape", "latent_dim", "num_classes"):
+        config.pop(key, None)  # the pickle's
+    model = cls.from_nvlabs(pretrained, **config)
+    if image_shape is not None and tuple(image_shape) != tuple(model.image_shape):
+        height, width, channels = model.image_shape
+        raise ValueError(
+            f"{pretrained} makes {height}x{width}x{channels} images but the training images "
+            f"are {'x'.join(map(str, image_shape))}: train at its size (--image-size {height}"
+            f"{'' if channels == 3 else ', grey images'})."
+        )
+    if (num_classes or None) != model.num_classes:
+        raise ValueError(
+            f"{pretrained} has {model.num_classes or 'no'} classes but the training data has "
+            f"{num_classes or 'no'} labels."
         )
     return model
 
