@@ -208,3 +208,24 @@ def test_a_mixed_precision_gan_still_learns(digits, policy):
     gan.fit(images, batch_size=64, epochs=20, verbose=0)
     trained = helpers.pixel_frechet_distance(images, gan.generate(1000, seed=0))
     assert trained < 0.5 * untrained, (untrained, trained)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_converted_stylegan2_in_half_precision_only_at_num_fp16_res(policy):
+    # NVIDIA runs the num_fp16_res highest resolutions in float16 (weights and styles
+    # pre-normalised, activations clamped); the rest, and the epilogue, in float32.
+    path = helpers.shared_fixture("stylegan2-ada/uncond64-rgb.pkl")
+    model = keras_gans.StyleGAN2.from_nvlabs(path, num_fp16_res=2)
+    synthesis = model.generator.get_layer("synthesis")
+    dtypes = {layer.name: layer.compute_dtype for layer in synthesis._flatten_layers()}
+    assert dtypes["b64_conv1"] == dtypes["b32_conv1"] == "float16"
+    assert dtypes["b16_conv1"] == dtypes["b4_conv1"] == "float32"
+    discriminator = {layer.name: layer.compute_dtype for layer in model.discriminator.layers}
+    assert discriminator["b64_conv0"] == "float16" and discriminator["b16_conv0"] == "float32"
+    assert discriminator["b4_fc"] == "float32"
+    reference = np.load(path.replace(".pkl", "-reference.npz"))
+    images = model.generate(latent=reference["z"])
+    assert images.dtype == np.float32
+    expected = np.clip(np.transpose(reference["images_const"], (0, 2, 3, 1)), -1, 1)
+    # float16 rounding only: close to NVIDIA's float32 images
+    assert np.abs(images - expected).mean() < 0.01

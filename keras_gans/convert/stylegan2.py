@@ -34,6 +34,15 @@ from keras_gans.convert.pickle_reader import read_network_pickle as read_pickle
 from keras_gans.networks.synthesis import synthesis_plan
 from keras_gans.utils.download import download
 
+# What a pickle fixes: the networks' shapes and every setting that changes their outputs.
+ARCHITECTURE_OPTIONS = (
+    "image_shape", "latent_dim", "w_dim", "num_classes", "mapping_layers", "channel_base",
+    "channel_max", "architecture", "d_architecture", "conv_clamp", "d_conv_clamp",
+    "resample_filter", "mbstd_num_channels", "d_mapping_layers", "cmap_dim",
+    "mapping_lr_multiplier", "mapping_embed_features", "mapping_layer_features",
+    "pretrained_source", "generator", "discriminator",
+)  # fmt: skip
+
 
 def resolve_source(path_or_url, cache_dir=None) -> tuple[str, dict]:
     """A local pickle path for a path, URL or `nvlabs:` name, and what is known of it.
@@ -236,15 +245,11 @@ def generator_options(g: PersistentRecord) -> dict:
     beta = _attribute(mapping, "w_avg_beta")
     if beta is not None:
         options["w_avg_beta"] = float(beta)
-    layer_width = int(first_fc.parameters["weight"].shape[0])
+    if options["mapping_layers"] > 1:
+        options["mapping_layer_features"] = int(first_fc.parameters["weight"].shape[0])
     embed = mapping.children.get("embed")
-    if layer_width != options["w_dim"] or (
-        embed is not None and embed.parameters["weight"].shape[0] != options["w_dim"]
-    ):
-        raise NetworkPickleError(
-            "The pickle's mapping network has hidden or embedding widths other than w_dim, "
-            "which keras-gans' StyleGAN2 does not build."
-        )
+    if embed is not None:
+        options["mapping_embed_features"] = int(embed.parameters["weight"].shape[0])
     return options
 
 
@@ -260,12 +265,7 @@ def discriminator_options(d: PersistentRecord, g_options: dict) -> dict:
         mbstd_num_channels=int(_attribute(mbstd, "num_channels", 1)) if mbstd else 0,
     )
     clamp = _attribute(blocks[0].child("conv0"), "conv_clamp")
-    g_clamp = g_options["conv_clamp"]
-    if (None if clamp is None else float(clamp)) != g_clamp:
-        raise NetworkPickleError(
-            f"The pickle clamps G at {g_clamp} and D at {clamp}; keras-gans' StyleGAN2 uses "
-            "one conv_clamp for both networks."
-        )
+    options["d_conv_clamp"] = None if clamp is None else float(clamp)
     if _taps(blocks[0]) != g_options["resample_filter"]:
         raise NetworkPickleError("The pickle's G and D use different resampling filters.")
     if g_options["num_classes"]:
@@ -315,8 +315,18 @@ def _assign(variable, value, where):
     variable.assign(value)
 
 
+def _check_activation(layer, record, dotted):
+    activation = _attribute(record, "activation", "linear")
+    if activation != layer.activation:
+        raise NetworkPickleError(
+            f"{dotted} uses the {activation!r} activation; keras-gans' layer there uses "
+            f"{layer.activation!r} (StyleGAN2 uses 'lrelu' and 'linear')."
+        )
+
+
 def _load_dense(layer, tensors, dotted):
     record = tensors.record.child(dotted)
+    _check_activation(layer, record, f"{tensors.prefix}.{dotted}")
     weight = tensors.take(dotted, "weight")
     # NVIDIA computes x W^T gain + b bias_gain; keras-gans x K gain' + b' lr'
     gain = float(_attribute(record, "weight_gain")) / layer.weight_gain
@@ -332,6 +342,7 @@ def _kernel(weight):
 
 def _load_conv(layer, tensors, dotted):
     record = tensors.record.child(dotted)
+    _check_activation(layer, record, f"{tensors.prefix}.{dotted}")
     gain = float(_attribute(record, "weight_gain")) / layer.weight_gain
     _assign(layer.kernel, _kernel(tensors.take(dotted, "weight")) * gain, dotted)
     if layer.use_bias:
@@ -339,6 +350,7 @@ def _load_conv(layer, tensors, dotted):
 
 
 def _load_modulated(layer, tensors, dotted):
+    _check_activation(layer, tensors.record.child(dotted), f"{tensors.prefix}.{dotted}")
     _load_dense(layer.affine, tensors, f"{dotted}.affine")
     _assign(layer.kernel, _kernel(tensors.take(dotted, "weight")), dotted)
     _assign(layer.bias, tensors.take(dotted, "bias"), dotted)

@@ -178,6 +178,8 @@ def stylegan2_generator(
     resample_filter=(1, 3, 3, 1),
     num_fp16_res=None,
     mapping_lr_multiplier=0.01,
+    mapping_embed_features=None,
+    mapping_layer_features=None,
 ):
     """The StyleGAN2 generator: `z` (and labels) -> mapping -> broadcast w -> synthesis.
 
@@ -188,7 +190,8 @@ def stylegan2_generator(
     """
     w_dim = int(w_dim or latent_dim)
     mapping = MappingNetwork(latent_dim, w_dim, mapping_layers, num_classes,
-                             mapping_lr_multiplier, name="mapping")  # fmt: skip
+                             mapping_lr_multiplier, mapping_embed_features,
+                             mapping_layer_features, name="mapping")  # fmt: skip
     synthesis = SynthesisNetwork(
         image_shape, w_dim, channel_base, channel_max, architecture=architecture,
         conv_clamp=conv_clamp, resample_filter=resample_filter, num_fp16_res=num_fp16_res,

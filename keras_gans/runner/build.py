@@ -77,7 +77,9 @@ def _pretrained_model(cls, pretrained, config, image_shape, num_classes, seed):
     if not hasattr(cls, "from_nvlabs"):
         raise ValueError(f"`pretrained` applies to StyleGAN2 recipes, not to {cls.__name__}.")
     config.setdefault("seed", seed)
-    for key in ("image_shape", "latent_dim", "num_classes"):
+    from keras_gans.convert.stylegan2 import ARCHITECTURE_OPTIONS
+
+    for key in ARCHITECTURE_OPTIONS:
         config.pop(key, None)  # the pickle's
     model = cls.from_nvlabs(pretrained, **config)
     if image_shape is not None and tuple(image_shape) != tuple(model.image_shape):
