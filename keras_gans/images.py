@@ -296,3 +296,70 @@ def save_image(array, path) -> str:
     with atomic_path(path) as temporary:
         image.save(temporary)
     return path
+
+
+VIDEO_FORMATS = (".gif", ".webp", ".mp4")
+
+
+def save_video(frames, path, fps: float = 12.0, loop: bool = True) -> str:
+    """Writes frames (e.g. from `keras_gans.interpolate`) as an animation, atomically.
+
+    `.gif` and `.webp` are written with Pillow; `.mp4` (H.264) needs `imageio` with
+    `imageio-ffmpeg` (`pip install imageio imageio-ffmpeg`), and says so when missing.
+
+    Args:
+        frames: `(N, H, W, C)` (or a list of `(H, W, C)`), uint8 or floats in [-1, 1].
+        path: destination ending in `.gif`, `.webp` or `.mp4`.
+        fps: frames per second.
+        loop: play forever (GIF/WebP).
+
+    Returns:
+        `path`, as a string.
+
+    Example:
+
+    ```python
+    frames = keras_gans.interpolate(gan, start=0, end=1, steps=48)
+    save_video(frames, "walk.gif", fps=24)
+    ```
+    """
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in VIDEO_FORMATS:
+        raise ValueError(f"`path` must end in one of {VIDEO_FORMATS}; received {path!r}.")
+    frames = [to_uint8(frame) for frame in frames]
+    if not frames:
+        raise ValueError("`frames` is empty; give at least one image.")
+    if not float(fps) > 0:
+        raise ValueError(f"`fps` must be positive. Received: {fps!r}")
+    if extension == ".mp4":
+        return _save_mp4(frames, path, fps)
+    images = [to_pil(frame) for frame in frames]
+    duration = max(1, round(1000.0 / float(fps)))
+    options = {"loop": 0} if loop else {}
+    with atomic_path(path) as temporary:
+        images[0].save(temporary, save_all=True, append_images=images[1:], duration=duration,
+                       **options)  # fmt: skip
+    return path
+
+
+def _save_mp4(frames, path, fps):
+    try:
+        import imageio.v2 as imageio
+        import imageio_ffmpeg  # noqa: F401  (the encoder imageio needs for .mp4)
+    except ImportError as error:
+        raise ImportError(
+            "Writing .mp4 needs imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg "
+            "(or save a .gif / .webp, which need nothing more)."
+        ) from error
+    frames = [np.repeat(f, 3, axis=-1) if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
+    # H.264 wants even sides: pad by one pixel where needed
+    height, width = frames[0].shape[:2]
+    pad = ((0, height % 2), (0, width % 2), (0, 0))
+    frames = [np.pad(f, pad, mode="edge") for f in frames]
+    with atomic_path(path) as temporary:
+        with imageio.get_writer(temporary, fps=float(fps), codec="libx264", format="FFMPEG",
+                                macro_block_size=1) as writer:  # fmt: skip
+            for frame in frames:
+                writer.append_data(frame)
+    return path

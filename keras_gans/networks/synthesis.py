@@ -98,6 +98,7 @@ class ModulatedConv2D(layers.Layer):
         self.resample_filter = tuple(float(t) for t in resample_filter)
         self.taps = resample.normalized_taps(self.resample_filter)
         self.noise_seed = keras.random.SeedGenerator(name="noise_seed") if use_noise else None
+        self.trainable_noise = False  # set before build to optimise the noise map (projection)
 
     def build(self, input_shape):
         x_shape, ws_shape = input_shape
@@ -114,7 +115,7 @@ class ModulatedConv2D(layers.Layer):
             self.noise_const = self.add_weight(
                 shape=(int(x_shape[1]) * scale, int(x_shape[2]) * scale),
                 initializer=NormalInit(1.0),
-                trainable=False,
+                trainable=self.trainable_noise,
                 name="noise_const",
             )
             self.noise_strength = self.add_weight(
