@@ -20,7 +20,16 @@ import importlib.util
 import os
 import sys
 
-from keras_gans.commands import convert, evaluate, list_recipes, push, sample, train, translate
+from keras_gans.commands import (
+    convert,
+    evaluate,
+    export,
+    list_recipes,
+    push,
+    sample,
+    train,
+    translate,
+)
 
 BACKENDS = ("jax", "tensorflow", "torch")
 VERBOSE_ENV_VAR = "KERAS_GANS_VERBOSE"
@@ -53,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[options],
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (list_recipes, train, evaluate, sample, translate, push, convert):
+    for command in (list_recipes, train, evaluate, sample, translate, push, convert, export):
         command.add_parser(subparsers)
     for subparser in subparsers.choices.values():
         for action in options._actions:

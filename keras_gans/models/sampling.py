@@ -139,31 +139,28 @@ class SamplingMixin:
     def export(self, filepath, format="tf_saved_model", **kwargs):
         """Exports the generator (the EMA copy when kept) for serving.
 
-        Uses Keras' own `Model.export`: `"tf_saved_model"` (TensorFlow Serving,
-        TFLite converters; from the JAX and TensorFlow backends), `"onnx"` or
-        `"openvino"` where Keras and the installed packages support them. The
-        exported function maps latent vectors (and labels, for conditional
-        models) to images in [-1, 1].
+        Uses Keras' own `Model.export` (see `keras_gans.models.exporting` for which
+        backend writes which format). The exported function maps latent vectors (and
+        labels, for conditional models) to the generator's images: the same as
+        `generate` before its clipping to [-1, 1] (StyleGAN2: `truncation_psi=1`,
+        constant noise).
 
         Args:
             filepath: where to write the artifact.
-            format: a format `keras.Model.export` accepts.
+            format: `"onnx"`, `"tf_saved_model"`, `"litert"`, `"torch"` or `"openvino"`.
             **kwargs: passed on to `keras.Model.export`.
 
         Example:
 
         ```python
-        gan.export("generator_savedmodel")
-        serve = tf.saved_model.load("generator_savedmodel").serve
-        images = serve(latent)
+        gan.export("generator.onnx", format="onnx")
+        session = onnxruntime.InferenceSession("generator.onnx")
+        images = session.run(None, {"latent": gan.sample_latent(4, seed=0)})[0]
         ```
         """
-        if _BACKEND == "torch" and format == "tf_saved_model":
-            raise NotImplementedError(
-                "Keras 3.15 cannot export a torch-backend model as a TF SavedModel "
-                "(torch.export rejects the generator's dynamic batch). Save the "
-                "model (`gan.save('gan.keras')`), load it under KERAS_BACKEND=jax "
-                "or tensorflow and export there: the weights are the same."
-            )
+        from keras_gans.models.exporting import example_generator_inputs, export_network
+
         self._sync_training_state()
-        return self.sampling_generator.export(filepath, format=format, **kwargs)
+        return export_network(
+            self.sampling_generator, example_generator_inputs(self), filepath, format, **kwargs
+        )

@@ -197,6 +197,34 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
 
     # translate ------------------------------------------------------------------
 
+    def export(self, filepath, format="tf_saved_model", direction=None, **kwargs):
+        """Exports the generator of `direction` (source images in, translations out).
+
+        Args:
+            filepath: where to write the artifact.
+            format: `"onnx"`, `"tf_saved_model"`, `"litert"`, `"torch"` or `"openvino"`
+                (see `keras_gans.models.exporting` for which backend writes which).
+            direction: CycleGAN's `"a_to_b"` (default) or `"b_to_a"`.
+            **kwargs: passed on to `keras.Model.export`.
+
+        Example:
+
+        ```python
+        pix2pix.export("translate.onnx", format="onnx")
+        ```
+        """
+        from keras_gans.models.exporting import export_network
+
+        direction = self.directions[0] if direction is None else direction
+        if direction not in self.directions:
+            raise ValueError(
+                f"`direction` must be one of {self.directions}. Received: {direction!r}"
+            )
+        if _BACKEND == "jax" and getattr(self, "_jax_state", None):
+            self.jax_state_sync()
+        example = np.zeros((2, *self._source_shape(direction)), "float32")
+        return export_network(self._translator(direction), example, filepath, format, **kwargs)
+
     def translate(self, images, direction=None, batch_size=32):
         """Translates a batch of images with the trained generator (inference mode).
 
