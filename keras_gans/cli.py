@@ -22,6 +22,7 @@ import sys
 
 from keras_gans.commands import (
     convert,
+    demo,
     evaluate,
     export,
     list_recipes,
@@ -62,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[options],
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (list_recipes, train, evaluate, sample, translate, push, convert, export):
+    commands = (list_recipes, train, evaluate, sample, translate, push, convert, export, demo)
+    for command in commands:
         command.add_parser(subparsers)
     for subparser in subparsers.choices.values():
         for action in options._actions:

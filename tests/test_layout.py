@@ -36,6 +36,7 @@ LAYERS = [
     ("models", ["keras_gans.models"]),
     ("callbacks", ["keras_gans.callbacks"]),
     ("runner", ["keras_gans.runner"]),
+    ("demo", ["keras_gans.demo"]),
     ("CLI", ["keras_gans.commands", "keras_gans.cli"]),
 ]
 

@@ -39,7 +39,7 @@ gan = hub.from_pretrained("hf://me/dcgan-mnist")
 
 from keras_gans.hub.card import make_model_card
 from keras_gans.hub.load import from_pretrained
-from keras_gans.hub.push import push_to_hub
+from keras_gans.hub.push import push_folder, push_to_hub
 from keras_gans.hub.repo import CARD_FILE, CONFIG_FILE, GRID_FILE, LIBRARY, MODEL_FILES
 from keras_gans.hub.save import sample_grid, save_pretrained
 
@@ -51,6 +51,7 @@ __all__ = [
     "MODEL_FILES",
     "from_pretrained",
     "make_model_card",
+    "push_folder",
     "push_to_hub",
     "sample_grid",
     "save_pretrained",

@@ -118,3 +118,56 @@ def _additions(folder):
         for path in sorted(root.rglob("*"))
         if path.is_file()
     ]
+
+
+def push_folder(
+    folder,
+    repo_id: str,
+    *,
+    repo_type: str = "space",
+    space_sdk: str | None = "gradio",
+    commit_message: str | None = None,
+    private: bool | None = None,
+    token: str | None = None,
+):
+    """Uploads every file of `folder` to a Hub repo in one commit (a Space, by default).
+
+    The same path as model pushes: the repo is created if needed, one `create_commit`
+    (Xet or LFS), and one clear error if the Hub refuses or the connection drops.
+
+    Args:
+        folder: a local directory, e.g. one written by `keras_gans.demo.write_space`.
+        repo_id: `"owner/name"`.
+        repo_type: `"space"`, `"model"` or `"dataset"`.
+        space_sdk: the SDK of a new Space (`"gradio"`).
+        commit_message: summary of the commit.
+        private: make a newly created repo private.
+        token: a token with write access (default `HF_TOKEN` or the login).
+
+    Returns:
+        The `huggingface_hub.CommitInfo` of the commit.
+
+    Example:
+
+    ```python
+    push_folder("my-space", "me/dcgan-demo")      # https://huggingface.co/spaces/me/dcgan-demo
+    ```
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    repo_id = repo.repo_id(repo_id)
+    client = repo.api(token)
+    try:
+        client.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True,
+                           space_sdk=space_sdk if repo_type == "space" else None)  # fmt: skip
+    except HfHubHTTPError as error:
+        raise repo.push_error(error, repo_id) from error
+    try:
+        return client.create_commit(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            operations=_additions(folder),
+            commit_message=commit_message or f"Upload with keras-gans {VERSION}",
+        )
+    except Exception as error:
+        raise repo.push_error(error, repo_id) from error
