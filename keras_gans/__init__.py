@@ -20,6 +20,8 @@ Layers (each imports only from the ones before it; see README "Layout"):
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 
 from keras_gans.utils.version import VERSION as __version__
@@ -66,7 +68,32 @@ def __dir__():
     return sorted(__all__)
 
 
-# With Keras already imported (so its backend is loaded anyway), register the model
-# classes now: `import keras, keras_gans; keras.saving.load_model("gan.keras")` works.
-if "keras" in sys.modules:
+class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
+    """Registers keras-gans' classes with Keras right after `import keras` finishes.
+
+    So `import keras_gans` then `import keras` (in either order) lets
+    `keras.saving.load_model("gan.keras")` and `"hf://..."` find the classes, while
+    `import keras_gans` alone still imports no Keras (the CLI's `--help` stays fast).
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        sys.meta_path.remove(self)  # once; the real finders locate Keras
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            importlib.import_module("keras_gans.models")
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if "keras" in sys.modules:  # its backend is loaded anyway: register the classes now
     importlib.import_module("keras_gans.models")
+elif not any(isinstance(f, _RegisterWhenKerasLoads) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterWhenKerasLoads())

@@ -1,6 +1,7 @@
 """Keras' own callbacks and options keep working with keras-gans models."""
 
 import glob
+import json
 import os
 
 import keras
@@ -242,3 +243,19 @@ def test_optimizer_state_keeps_the_multi_optimizer_layout_older_files_hold(case)
         assert not any(
             v is w for v in model.optimizer.variables for w in model.d_optimizer.variables
         )
+
+
+def test_keras_gans_imported_before_keras_still_registers_its_classes(tmp_path):
+    model = helpers.make_model("DCGAN")
+    model.save(tmp_path / "dcgan.keras")
+    expected = helpers.generate_some(model, 2)
+    code = (
+        "import json, numpy, keras_gans, sys\n"
+        "assert 'keras' not in sys.modules, 'keras_gans imported Keras'\n"
+        "import keras\n"
+        f"model = keras.saving.load_model({str(tmp_path / 'dcgan.keras')!r})\n"
+        "print(json.dumps(model.generate(2, seed=0).tolist()))\n"
+    )
+    for backend in helpers.BACKENDS:
+        output = helpers.run_python(code, backend).strip().splitlines()[-1]
+        np.testing.assert_allclose(np.array(json.loads(output)), expected, atol=1e-5)
