@@ -394,7 +394,7 @@ def test_digit_conditional_runs_report_label_agreement_with_its_protocol():
     )
     measured = summary.label_agreement(model, "mnist5k_classifier", per_class=20)
     assert 0.0 <= measured["agreement"] <= 1.0
-    assert "200 generated digits (20 per label)" in measured["protocol"]
+    assert "200 generated digits (20 per label)" in measured["protocols"]["agreement"]
     # Other extractors, label counts or colour images: not digits asked for, nothing measured.
     assert summary.label_agreement(model, "pooled_pixels") == {}
     colour = keras_gans.ConditionalGAN(

@@ -150,9 +150,15 @@ def result_row(run: dict, command: str) -> dict:
         "psnr": _rounded(metrics.get("psnr"), 2),
         "ssim": _rounded(metrics.get("ssim"), 4),
         "agreement": _rounded(metrics.get("agreement", metrics.get("agreement_a_to_b")), 3),
-        "protocol": "; ".join(p for p in (protocol, metrics.get("protocol", "")) if p),
+        "protocol": "; ".join(p for p in (protocol, *_own_protocols(metrics)) if p),
         "command": command,
     }
+
+
+def _own_protocols(metrics):
+    """The protocols of the metrics not measured on features (`agreement: ...`, L1 ...)."""
+    texts = [f"{key}: {text}" for key, text in (metrics.get("protocols") or {}).items()]
+    return texts + ([metrics["protocol"]] if metrics.get("protocol") else [])
 
 
 def _rounded(value, digits):

@@ -14,7 +14,7 @@ from keras_gans.runner import run_folder
 
 def card_metrics(metrics: dict) -> dict:
     """The measured values and their protocol, as a model card publishes them."""
-    context = ("feature_extractor", "num_samples", "reference", "protocol")
+    context = ("feature_extractor", "num_samples", "reference", "protocol", "protocols")
     measured = (
         "fid",
         "kid",
@@ -58,10 +58,10 @@ def label_agreement(model, extractor_name, per_class=200) -> dict:
     )
     return {
         "agreement": agreement,
-        "protocol": (
-            f"agreement: share of {10 * per_class} generated digits ({per_class} per label) "
+        "protocols": {
+            "agreement": f"share of {10 * per_class} generated digits ({per_class} per label) "
             f"that the {extractor_name} reads as the digit asked for"
-        ),
+        },
     }
 
 
@@ -136,16 +136,16 @@ def print_summary(run):
         f"({run['images_per_s'] or 0:.0f} images/s on {run['backend']}, {run['device']}).",
     ]
     metrics = card_metrics(run.get("metrics") or {})
-    context = ("feature_extractor", "num_samples", "reference", "protocol")
-    values = [f"{k} {v:.4g}" for k, v in metrics.items() if k not in context]
-    if values and "feature_extractor" in metrics:
-        lines.append(
-            f"{', '.join(values)} ({metrics['feature_extractor']} features, "
-            f"{metrics['num_samples']} generated vs {metrics.get('reference', 'the data')}"
-            + (f"; {metrics['protocol']})" if metrics.get("protocol") else ")")
-        )
-    elif values:
-        lines.append(f"{', '.join(values)} ({metrics.get('protocol', 'see run.json')})")
+    for key, value in metrics.items():  # each value with its own protocol
+        if key in ("feature_extractor", "num_samples", "reference", "protocol", "protocols"):
+            continue
+        protocol = model_card.metric_protocol(key, metrics)
+        if "feature_extractor" in protocol:
+            how = (f"{protocol['feature_extractor']} features, {protocol.get('num_samples')} "
+                   f"generated vs {protocol.get('reference', 'the data')}")  # fmt: skip
+        else:
+            how = protocol.get("protocol", "see run.json")
+        lines.append(f"{key} {model_card.rounded_metric(key, value)} ({how})")
     rows = [
         ("samples", files["grid"] or files["samples"]),
         ("timelapse", files["timelapse"]),
