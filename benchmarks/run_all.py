@@ -14,13 +14,13 @@ Runs the per-family benchmarks, each into its own CSV under `benchmarks/results/
 then merges their rows into `benchmarks/results/<device>.csv` (one schema: family, model,
 backend, image shape, dtype, batch, images/s of `fit` and of the loop, their ratio, the
 settings and the CSV each row came from) and rewrites the table between the
-`benchmark-table` markers of README.md from it.
+`benchmark-table` markers of docs/benchmarks.md (the docs site's benchmarks page) from it.
 
 Usage:
 
 ```bash
 python -m benchmarks.run_all                 # run everything here (tens of minutes on a CPU)
-python -m benchmarks.run_all --render-only   # merge the CSVs already there, re-render README
+python -m benchmarks.run_all --render-only   # merge the CSVs already there, re-render the page
 python -m benchmarks.run_all --device cpu-2core --families dcgan translation
 ```
 
@@ -41,7 +41,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
-README = os.path.join(ROOT, "README.md")
+PAGE = os.path.join(ROOT, "docs", "benchmarks.md")
 START, END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
 COLUMNS = (
     "family",
@@ -265,8 +265,8 @@ def markdown(rows, device) -> str:
     return "\n".join(lines)
 
 
-def render_readme(table: str, path=README) -> None:
-    """Replaces the text between the benchmark-table markers of README.md with `table`."""
+def render_page(table: str, path=PAGE) -> None:
+    """Replaces the text between the benchmark-table markers of docs/benchmarks.md."""
     with open(path) as file:
         text = file.read()
     if START not in text or END not in text:
@@ -287,8 +287,8 @@ def main(argv=None):
         run(args.families)
     rows = merged_rows()
     path = write_csv(rows, args.device)
-    render_readme(markdown(rows, args.device))
-    print(f"{len(rows)} rows -> {path}; README.md table rendered")
+    render_page(markdown(rows, args.device))
+    print(f"{len(rows)} rows -> {path}; docs/benchmarks.md table rendered")
 
 
 if __name__ == "__main__":

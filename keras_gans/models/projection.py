@@ -160,9 +160,13 @@ def project(model, images, steps=1000, features=None, labels=None, initial_learn
             images in [-1, 1] to features whose squared difference is the distance, e.g.
             `keras_gans.convert.lpips.lpips_vgg16(...)`.
         labels: the class of a conditional model's images.
-        initial_learning_rate, initial_noise_factor, lr_rampdown_length,
-            lr_rampup_length, noise_ramp_length, regularize_noise_weight,
-            w_avg_samples: NVIDIA's projector settings (defaults as there).
+        initial_learning_rate: Adam's peak learning rate (0.1).
+        initial_noise_factor: the w noise at the start, times std(w) (0.05).
+        lr_rampdown_length: fraction of the steps of the cosine ramp-down (0.25).
+        lr_rampup_length: fraction of the steps of the ramp-up (0.05).
+        noise_ramp_length: fraction of the steps the w noise fades over (0.75).
+        regularize_noise_weight: weight of the noise-map regularisation (1e5).
+        w_avg_samples: mapped latents that give w's mean and spread (10000).
         seed: seed of the w noise and the initial noise maps.
         progress: called as `progress(image_index, step, steps, loss)` after every step.
 
