@@ -51,13 +51,36 @@ def make_model(name, **overrides):
     return cls(**{**TINY[name], **overrides})
 
 
+def is_translator(model):
+    return hasattr(model, "translate") and not hasattr(model, "generate")
+
+
 def training_data(model, num_images=64, seed=0):
-    """Random images (and labels) the model accepts, as `fit`'s `x`."""
+    """Random images (and labels, or image pairs for translators) as `fit`'s `x`."""
     rng = np.random.default_rng(seed)
+    if is_translator(model):
+        if len(model.directions) == 1:  # Pix2Pix: (sources, targets)
+            shapes = (model.source_shape, model.target_shape)
+        else:  # CycleGAN: (images_a, images_b)
+            shapes = tuple(model._source_shape(d) for d in model.directions)
+        return tuple(
+            rng.uniform(-1, 1, (num_images, *shape)).astype("float32") for shape in shapes
+        )
     images = rng.uniform(-1, 1, (num_images,) + model.image_shape).astype("float32")
     if model.num_classes is None:
         return images
     return images, rng.integers(0, model.num_classes, num_images).astype("int32")
+
+
+def outputs_of(model, num_images=4, seed=0):
+    """What a model makes for fixed inputs: `generate_some`, or translations of fixed sources."""
+    if not is_translator(model):
+        return generate_some(model, num_images, seed)
+    direction = model.directions[-1]
+    shape = model._source_shape(direction)
+    sources = np.random.default_rng(seed).uniform(-1, 1, (num_images, *shape)).astype("float32")
+    kwargs = {"direction": direction} if direction else {}
+    return model.translate(sources, **kwargs)
 
 
 def generate_some(model, num_images=4, seed=0):

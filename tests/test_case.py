@@ -30,6 +30,8 @@ class GANTestCase:
 
     model_class: type | None = None
     init_kwargs: dict = {}
+    # What `fit` logs (translators override it with their own losses).
+    expected_logs = {"loss", "d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
 
     def make(self, **overrides):
         """The model class built with `init_kwargs` updated by `overrides`."""
@@ -38,7 +40,7 @@ class GANTestCase:
     def run_gan_test(
         self, expected_image_shape, init_kwargs=None, epochs=2, batch_size=16, num_images=32
     ):
-        """compile + fit report finite GAN metrics; generate gives images in [-1, 1].
+        """compile + fit report finite metrics; generate (translate) gives images in [-1, 1].
 
         Returns:
             The trained model.
@@ -51,17 +53,16 @@ class GANTestCase:
             epochs=epochs,
             verbose=0,
         )
-        expected = {"loss", "d_loss", "g_loss", "real_accuracy", "fake_accuracy"}
-        assert expected <= set(history.history)
+        assert self.expected_logs <= set(history.history)
         for name, values in history.history.items():
             assert len(values) == epochs and np.isfinite(values).all(), name
         steps = epochs * -(-num_images // batch_size)
         assert int(keras.ops.convert_to_numpy(model.g_optimizer.iterations)) == steps
-        images = helpers.generate_some(model, 5)
+        images = helpers.outputs_of(model, 5)
         assert images.shape == (5, *expected_image_shape) and images.dtype == np.float32
         assert images.min() >= -1.0 and images.max() <= 1.0
-        # The same seed gives the same images.
-        np.testing.assert_array_equal(images, helpers.generate_some(model, 5))
+        # The same seed (the same sources) gives the same images.
+        np.testing.assert_array_equal(images, helpers.outputs_of(model, 5))
         return model
 
     def run_saving_test(self, model, tmp_path):
@@ -71,7 +72,7 @@ class GANTestCase:
         loaded = keras.saving.load_model(path)
         assert type(loaded) is type(model)
         # Nested networks' auto-numbered layer names differ between builds: compare the rest.
-        networks = ("generator", "discriminator")
+        networks = getattr(model, "network_arguments", ("generator", "discriminator"))
         config, loaded_config = model.get_config(), loaded.get_config()
         assert {k: v for k, v in loaded_config.items() if k not in networks} == {
             k: v for k, v in config.items() if k not in networks
@@ -79,9 +80,7 @@ class GANTestCase:
         for name in networks:
             if hasattr(model, name):
                 assert getattr(loaded, name).count_params() == getattr(model, name).count_params()
-        np.testing.assert_allclose(
-            helpers.generate_some(loaded), helpers.generate_some(model), atol=1e-6
-        )
+        np.testing.assert_allclose(helpers.outputs_of(loaded), helpers.outputs_of(model), atol=1e-6)
         for got, want in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
             np.testing.assert_allclose(
                 keras.ops.convert_to_numpy(got), keras.ops.convert_to_numpy(want), atol=1e-7
@@ -92,12 +91,12 @@ class GANTestCase:
         """Saved on this backend, the model generates the same images on the other two."""
         path = tmp_path / "model.keras"
         model.save(path)
-        expected = helpers.generate_some(model, 4)
+        expected = helpers.outputs_of(model, 4)
         code = (
             "import json, keras, keras_gans\n"
             "from tests import helpers\n"
             f"model = keras.saving.load_model({str(path)!r})\n"
-            "print(json.dumps(helpers.generate_some(model, 4).tolist()))\n"
+            "print(json.dumps(helpers.outputs_of(model, 4).tolist()))\n"
         )
         for backend in helpers.BACKENDS:
             if backend == helpers.BACKEND:
@@ -107,14 +106,12 @@ class GANTestCase:
                 np.array(json.loads(output)), expected, atol=1e-4, err_msg=backend
             )
 
-    def run_hub_round_trip(self, model, repo_id, token):
+    def run_hub_round_trip(self, model, repo_id, token, **push_kwargs):
         """push_to_hub then from_pretrained: same class and images; the card names both."""
-        info = model.push_to_hub(repo_id, token=token, dataset="digits")
+        info = model.push_to_hub(repo_id, token=token, dataset="digits", **push_kwargs)
         loaded = keras_gans.from_pretrained(repo_id, revision=info.oid)
         assert type(loaded) is type(model)
-        np.testing.assert_allclose(
-            helpers.generate_some(loaded), helpers.generate_some(model), atol=1e-6
-        )
+        np.testing.assert_allclose(helpers.outputs_of(loaded), helpers.outputs_of(model), atol=1e-6)
         from huggingface_hub import ModelCard
 
         card = ModelCard.load(repo_id, token=token)

@@ -8,6 +8,7 @@ import pytest
 
 import keras_gans
 from keras_gans.objective import translation as objective
+from tests.test_case import GANTestCase
 from tests.test_pix2pix import check_portable, numpy_variables
 
 TINY = dict(
@@ -23,39 +24,50 @@ def domains(num_a=8, num_b=4, seed=0):
     )
 
 
-def test_fit_unpaired_save_load_translate_on_every_backend(tmp_path):
-    model = keras_gans.CycleGAN(**TINY)
-    model.compile()
-    # 8 images of A, 4 of B: an epoch is 8 / 4 = 2 steps, B is cycled.
-    history = model.fit(domains(), batch_size=4, epochs=2, verbose=0)
-    names = {"loss", "g_loss", "d_a_loss", "d_b_loss", "g_adversarial", "cycle", "identity"}
-    assert set(history.history) == names
-    assert all(np.isfinite(v).all() and len(v) == 2 for v in history.history.values())
-    for optimizer in (model.g_optimizer, model.d_a_optimizer, model.d_b_optimizer):
-        assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 4
-    # the pools are full (4 steps x 4 fakes > 4 slots) of generated images
-    assert int(keras.ops.convert_to_numpy(model.pool_a_count)) == 4
-    assert np.abs(keras.ops.convert_to_numpy(model.pool_b)).min(axis=(1, 2, 3)).max() > 0
+class TestCycleGAN(GANTestCase):
+    model_class = keras_gans.CycleGAN
+    init_kwargs = TINY
+    expected_logs = {"loss", "g_loss", "d_a_loss", "d_b_loss", "g_adversarial", "cycle", "identity"}
 
-    images_a, images_b = domains(3, 3, seed=1)
-    to_b = model.translate(images_a, direction="a_to_b")
-    to_a = model.translate(images_b, direction="b_to_a")
-    assert to_b.shape == to_a.shape == (3, 16, 16, 3)
-    assert -1.0 <= min(to_a.min(), to_b.min()) and max(to_a.max(), to_b.max()) <= 1.0
+    def test_fit_unpaired_save_load_translate(self, tmp_path):
+        model = self.run_gan_test(expected_image_shape=(16, 16, 3), num_images=8, batch_size=4)
+        for optimizer in (model.g_optimizer, model.d_a_optimizer, model.d_b_optimizer):
+            assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 4
+        # the pools are full (4 steps x 4 fakes > 4 slots) of generated images
+        assert int(keras.ops.convert_to_numpy(model.pool_a_count)) == 4
+        assert np.abs(keras.ops.convert_to_numpy(model.pool_b)).min(axis=(1, 2, 3)).max() > 0
+        images_a, images_b = domains(3, 3, seed=1)
+        to_b = model.translate(images_a, direction="a_to_b")
+        to_a = model.translate(images_b, direction="b_to_a")
+        assert to_b.shape == to_a.shape == (3, 16, 16, 3)
+        assert -1.0 <= min(to_a.min(), to_b.min()) and max(to_a.max(), to_b.max()) <= 1.0
+        loaded = self.run_saving_test(model, tmp_path)
+        assert json.dumps(loaded.get_config()) == json.dumps(model.get_config())
+        # every optimizer's state and both pools are saved
+        for got, want in zip(
+            numpy_variables(loaded.optimizer.variables + loaded.non_trainable_variables),
+            numpy_variables(model.optimizer.variables + model.non_trainable_variables),
+            strict=True,
+        ):
+            np.testing.assert_allclose(got, want, atol=1e-7)
 
-    path = tmp_path / "cyclegan.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded) is keras_gans.CycleGAN
-    assert json.dumps(loaded.get_config()) == json.dumps(model.get_config())
-    np.testing.assert_allclose(loaded.translate(images_b, "b_to_a"), to_a, atol=1e-6)
-    # every optimizer's state and both pools are saved
-    for got, want in zip(
-        numpy_variables(loaded.optimizer.variables + loaded.non_trainable_variables),
-        numpy_variables(model.optimizer.variables + model.non_trainable_variables),
-        strict=True,
-    ):
-        np.testing.assert_allclose(got, want, atol=1e-7)
+    def test_hub_round_trip_with_an_image_to_image_card(self, hub, hub_repo_id):
+        from huggingface_hub import ModelCard
+
+        from tests.hub_fixtures import HUB_TOKEN
+
+        model = self.make()
+        model.compile()
+        images_a, images_b = domains()
+        model.fit((images_a, images_b), batch_size=4, epochs=1, verbose=0)
+        self.run_hub_round_trip(model, hub_repo_id, HUB_TOKEN, examples=images_a[:3])
+        loaded = keras_gans.CycleGAN.from_pretrained(hub_repo_id)
+        translated = model.translate(images_a, direction="a_to_b")
+        np.testing.assert_allclose(loaded.translate(images_a, "a_to_b"), translated, atol=1e-5)
+        card = ModelCard.load(hub_repo_id, token=HUB_TOKEN)
+        assert card.data.pipeline_tag == "image-to-image" and "image-to-image" in card.data.tags
+        assert "model.translate(images" in card.text and "samples.png" in card.text
+        assert loaded.shape_a == model.shape_a
 
 
 def test_image_pool_fills_then_swaps_half():
@@ -113,30 +125,6 @@ def test_saved_models_translate_identically_on_the_other_backends(tmp_path):
         kwargs = {} if direction is None else {"direction": direction}
         cases.append((path, images, model.translate(images, **kwargs), direction))
     check_portable(cases, tmp_path)
-
-
-def test_hub_round_trip_with_an_image_to_image_card(hub, hub_repo_id):
-    from huggingface_hub import ModelCard
-
-    from tests.hub_fixtures import HUB_TOKEN
-
-    model = keras_gans.CycleGAN(**TINY)
-    model.compile()
-    images_a, images_b = domains()
-    model.fit((images_a, images_b), batch_size=4, epochs=1, verbose=0)
-    info = model.push_to_hub(hub_repo_id, token=HUB_TOKEN, examples=images_a[:3])
-    loaded = keras_gans.from_pretrained(hub_repo_id, revision=info.oid)
-    assert isinstance(loaded, keras_gans.CycleGAN)
-    for direction, images in (("a_to_b", images_a), ("b_to_a", images_b)):
-        np.testing.assert_allclose(
-            loaded.translate(images, direction=direction),
-            model.translate(images, direction=direction),
-            atol=1e-5,
-        )
-    card = ModelCard.load(hub_repo_id, token=HUB_TOKEN)
-    assert card.data.pipeline_tag == "image-to-image" and "image-to-image" in card.data.tags
-    assert "model.translate(images" in card.text and "samples.png" in card.text
-    assert keras_gans.CycleGAN.from_pretrained(hub_repo_id).shape_a == model.shape_a
 
 
 @pytest.mark.slow

@@ -378,9 +378,6 @@ def test_model_methods_push_and_pull(hub, hub_repo_id):
         keras_gans.ConditionalGAN.from_pretrained(hub_repo_id)
 
 
-@pytest.mark.skipif(
-    not hasattr(keras_gans, "from_pretrained"), reason="lead exports keras_gans.from_pretrained"
-)
 def test_package_level_from_pretrained(hub, shared):
     repo_id, expected = shared["DCGAN"]
     np.testing.assert_allclose(

@@ -9,6 +9,7 @@ import pytest
 import keras_gans
 from keras_gans import data_pairs
 from tests import helpers
+from tests.test_case import GANTestCase
 
 TINY = dict(source_shape=(16, 16, 1), target_shape=(16, 16, 3), width=4)
 TINY_D = dict(num_discriminator_layers=2, seed=1)
@@ -48,31 +49,25 @@ def check_portable(cases, tmp_path):
                 np.testing.assert_allclose(got, expected, atol=1e-4, err_msg=backend)
 
 
-def test_fit_save_load_translate_on_every_backend(tmp_path):
-    model = keras_gans.Pix2Pix(**TINY, **TINY_D)
-    model.compile()
-    history = model.fit(pairs(), batch_size=8, epochs=2, verbose=0)
-    assert {"loss", "d_loss", "g_loss", "g_adversarial", "l1"} == set(history.history)
-    assert all(np.isfinite(v).all() and len(v) == 2 for v in history.history.values())
-    assert int(keras.ops.convert_to_numpy(model.g_optimizer.iterations)) == 4
-    sources = pairs(4, seed=1)[0]
-    images = model.translate(sources)
-    assert images.shape == (4, 16, 16, 3) and images.dtype == np.float32
-    assert -1.0 <= images.min() and images.max() <= 1.0
-    np.testing.assert_array_equal(images, model.translate(sources))  # no dropout noise
+class TestPix2Pix(GANTestCase):
+    model_class = keras_gans.Pix2Pix
+    init_kwargs = {**TINY, **TINY_D}
+    expected_logs = {"loss", "d_loss", "g_loss", "g_adversarial", "l1"}
 
-    path = tmp_path / "pix2pix.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded) is keras_gans.Pix2Pix
-    assert json.dumps(loaded.get_config()) == json.dumps(model.get_config())
-    np.testing.assert_allclose(loaded.translate(sources), images, atol=1e-6)
-    for got, want in zip(
-        numpy_variables(loaded.optimizer.variables),
-        numpy_variables(model.optimizer.variables),
-        strict=True,
-    ):
-        np.testing.assert_allclose(got, want, atol=1e-7)
+    def test_fit_save_load_translate(self, tmp_path):
+        model = self.run_gan_test(expected_image_shape=(16, 16, 3), num_images=16, batch_size=8)
+        sources = pairs(4, seed=1)[0]
+        # no dropout noise at inference: the same sources, the same images
+        np.testing.assert_array_equal(model.translate(sources), model.translate(sources))
+        loaded = self.run_saving_test(model, tmp_path)
+        assert json.dumps(loaded.get_config()) == json.dumps(model.get_config())
+
+    def test_hub_round_trip(self, hub, hub_repo_id):
+        from tests.hub_fixtures import HUB_TOKEN
+
+        model = self.make()
+        model.compile()
+        self.run_hub_round_trip(model, hub_repo_id, HUB_TOKEN, examples=pairs(3)[0])
 
 
 def test_unmatched_pairs_and_wrong_shapes_are_named():
