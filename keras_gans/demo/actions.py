@@ -133,14 +133,16 @@ class DemoActions:
         options = self._options(truncation_psi, noise_mode)
         labels = None if label is None else [label] * count
         latent = self.model.sample_latent(count, seed)
-        images = []
-        for index in range(count):  # one at a time: the page shows progress on big models
-            if progress is not None:
+        if progress is None:  # one call: `generate(count, seed=seed)`'s very images
+            images = self.model.generate(latent=latent, labels=labels, **options)
+        else:  # a big model: one image at a time, the page shows progress
+            images = []
+            for index in range(count):
                 progress(index / count, desc=f"image {index + 1} of {count}")
-            one = None if labels is None else labels[index : index + 1]
-            images.append(self.model.generate(latent=latent[index : index + 1], labels=one,
-                                              **options)[0])  # fmt: skip
-        images = np.stack(images)
+                one = None if labels is None else labels[index : index + 1]
+                images.append(self.model.generate(latent=latent[index : index + 1], labels=one,
+                                                  **options)[0])  # fmt: skip
+            images = np.stack(images)
         return image_utils.to_uint8(images[0] if count == 1 else image_utils.make_grid(images))
 
     def interpolate(self, start_seed=0, end_seed=1, steps=8, space="z", class_name=None,

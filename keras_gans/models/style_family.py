@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_gans.models.base import BaseGAN
 from keras_gans.models.conditional_gan import ConditionalGAN
+from keras_gans.models.sampling import forward
 from keras_gans.objective.ada import AdaptiveAugment
 
 _BACKEND = keras.backend.backend()
@@ -93,7 +94,7 @@ class StyleFamilyGAN(BaseGAN):
     SAMPLING_OPTIONS = ("truncation_psi",)
 
     def _sample(self, inputs, truncation_psi=1.0):
-        return self.sampling_generator(inputs, training=False)
+        return forward(self.sampling_generator, inputs)
 
     def generate(
         self, num_images=None, labels=None, seed=None, latent=None, batch_size=256, **options

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans.models.sampling import forward
 from keras_gans.models.style_family import StyleFamilyGAN
 from keras_gans.networks import stylegan2 as networks
 from keras_gans.networks.synthesis import NOISE_MODES
@@ -254,7 +255,7 @@ class StyleGAN2(StyleFamilyGAN):
     def _sample(self, inputs, truncation_psi=1.0, truncation_cutoff=None, noise_mode="const"):
         self._check_sampling(truncation_cutoff, noise_mode)
         if float(truncation_psi) == 1.0 and noise_mode == "const":
-            return self.sampling_generator(inputs, training=False)
+            return forward(self.sampling_generator, inputs)
         return self._synthesize(self._ws(inputs, truncation_psi, truncation_cutoff), noise_mode)
 
     def latents_to_ws(self, latent, labels=None, truncation_psi=1.0, truncation_cutoff=None):
