@@ -1,4 +1,4 @@
-"""Callbacks to watch a GAN train: image grids, a timelapse GIF, loss plots, FID.
+"""Callbacks to watch a GAN train (image grids, a timelapse GIF, loss plots, FID) and keep it safe.
 
 Example:
 
@@ -15,6 +15,8 @@ gan.fit(
 """
 
 from keras_gans.callbacks.backup_and_restore import BackupAndRestore
+from keras_gans.callbacks.divergence_guard import DivergenceGuard
+from keras_gans.callbacks.frechet_distance import FrechetDistance
 from keras_gans.callbacks.generator_ema import GeneratorEMA
 from keras_gans.callbacks.image_grid import ImageGrid
 from keras_gans.callbacks.loss_plot import LossPlot, plot_history
@@ -23,6 +25,8 @@ from keras_gans.callbacks.translation_metrics import TranslationMetrics
 
 __all__ = [
     "BackupAndRestore",
+    "DivergenceGuard",
+    "FrechetDistance",
     "GeneratorEMA",
     "ImageGrid",
     "Timelapse",
@@ -31,11 +35,3 @@ __all__ = [
     "make_timelapse",
     "plot_history",
 ]
-
-try:
-    from keras_gans.callbacks.frechet_distance import FrechetDistance
-except ModuleNotFoundError as error:  # Only while frechet_distance.py is missing.
-    if error.name != "keras_gans.callbacks.frechet_distance":
-        raise
-else:
-    __all__ += ["FrechetDistance"]
