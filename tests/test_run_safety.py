@@ -240,13 +240,33 @@ def test_bad_generate_and_constructor_arguments_are_named():
         keras_gans.GAN(latent_dim=8.5)
 
 
-def test_model_files_that_are_missing_or_damaged_say_so(tmp_path):
+def test_model_files_that_are_missing_or_damaged_say_so(tmp_path, capsys):
+    import zipfile
+
+    from keras_gans import cli
+
     with pytest.raises(FileNotFoundError, match="No such model file"):
         keras_gans.from_pretrained(str(tmp_path / "sub" / "model.keras"))
+    gan = helpers.make_model("GAN")
+    gan.compile()
+    gan.save(tmp_path / "whole.keras")
+    whole = (tmp_path / "whole.keras").read_bytes()
     damaged = tmp_path / "model.keras"
-    damaged.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(ValueError, match="not a readable Keras model file"):
-        keras_gans.from_pretrained(str(damaged))
+    with zipfile.ZipFile(tmp_path / "whole.keras") as archive:
+        offset = archive.getinfo("model.weights.h5").header_offset + 100
+    cases = {  # the file's bytes -> what the message says (in our words, not Keras')
+        b"PK\x03\x04 truncated": "not a whole .keras (zip) archive (cut short or damaged)",
+        whole[: len(whole) // 2]: "not a whole .keras (zip) archive (cut short or damaged)",
+        whole[:offset] + bytes(64) + whole[offset + 64 :]: "its model.weights.h5 is damaged",
+    }
+    for content, words in cases.items():
+        damaged.write_bytes(content)
+        with pytest.raises(ValueError, match="not a readable Keras model file") as error:
+            keras_gans.from_pretrained(str(damaged))
+        assert words in str(error.value) and "File not found" not in str(error.value)
+    status = cli.main(["sample", str(damaged), "--out", str(tmp_path / "grid.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(err) == 1 and "its model.weights.h5 is damaged" in err[0]
 
 
 def test_damaged_images_and_empty_class_folders_are_named(tmp_path, capsys):
@@ -319,3 +339,45 @@ def test_bad_batches_later_in_a_dataset_are_refused_before_they_train():
     # Each failure came before a bad batch trained; the first batches did train.
     assert all(np.isfinite(w).all() for w in helpers.weights_of(cgan))
     assert len(before) == len(helpers.weights_of(cgan))
+
+
+def _run_folder(out, run, model, backup):
+    """A run folder holding `run.json`, maybe `model.keras`, maybe a backup at `backup`."""
+    import h5py
+
+    from keras_gans.callbacks import backup_and_restore
+
+    (out / "backup").mkdir(parents=True)
+    (out / "run.json").write_text(json.dumps(run))
+    if model:
+        (out / "model.keras").write_bytes(b"PK")
+    if backup is not None:
+        position = {"epoch": backup[0], "batches_done": backup[1], "iterations": 0}
+        with h5py.File(out / "backup" / "latest.weights.h5", "w") as file:
+            file.attrs[backup_and_restore._POSITION_ATTRIBUTE] = json.dumps(position)
+
+
+FINISHED = {"status": "finished", "epochs_done": 2, "model_epoch": 2}
+CONTINUED = {**FINISHED, "status": "training"}  # a continuation to more epochs, killed
+NEW = {"status": "training", "epochs_done": 0, "model_epoch": None}
+OLDER = {"status": "finished", "epochs_done": 2}  # written before model_epoch existed
+
+
+@pytest.mark.parametrize(
+    "run, model, backup, expected",  # expected: (finished epochs, start from model.keras)
+    [
+        pytest.param(FINISHED, True, None, (2, True), id="finished"),
+        pytest.param(OLDER, True, None, (2, True), id="finished-older-run-json"),
+        pytest.param(CONTINUED, True, None, (2, True), id="continued-no-backup-yet"),
+        pytest.param(CONTINUED, True, (3, 0), (3, False), id="continued-backed-up"),
+        pytest.param(CONTINUED, True, (2, 1), (2, False), id="mid-epoch-backup-past-model"),
+        pytest.param(CONTINUED, True, (1, 0), (2, True), id="backup-older-than-model"),
+        pytest.param(NEW, False, (1, 0), (1, False), id="never-finished"),
+        pytest.param(NEW, False, None, (0, False), id="nothing-trained"),
+    ],
+)
+def test_finished_epochs_are_what_the_folder_holds(tmp_path, run, model, backup, expected):
+    out = tmp_path / "run"
+    _run_folder(out, run, model, backup)
+    assert run_folder.resume_point(run, out) == expected
+    assert run_folder.finished_epochs(run, out) == expected[0]

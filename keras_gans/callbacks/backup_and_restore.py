@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
+import tempfile
 
+import h5py
 import keras
 import numpy as np
 
 from keras_gans.utils import files
+
+# The root attribute of a backup's weights file that holds its position.
+_POSITION_ATTRIBUTE = "keras_gans_position"
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -30,11 +37,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     Keras' torch dropout draws from torch's global generator, which the skipped
     batches did not advance, so models with dropout differ slightly.
 
-    Weights and metadata are written to temporary files and renamed, the
-    previous backup kept beside (`double_checkpoint`); if the two files of a
-    backup come from different saves after a kill, the model's step counter
-    (`optimizer.iterations`, restored with the weights) says by how many steps,
-    and the position is corrected by that.
+    Each backup is one weights file that also holds its position (epoch,
+    batches done, step count, random states), written to a temporary file and
+    renamed, so a kill at any instant leaves complete backups only; the
+    previous one is kept beside (`double_checkpoint`) and used when the latest
+    is missing or unreadable. `training_metadata.json` repeats the position
+    for Keras and for people; for a weights file without a position of its own
+    (one Keras' callback wrote) it is used, corrected by the restored step
+    counter (`optimizer.iterations`) when the two come from different saves,
+    and without it the step counter alone places the weights (epochs of equal
+    steps since the model's first step; the random states are then not known).
 
     Args:
         backup_dir: folder of the backup, used by this callback only.
@@ -72,28 +84,36 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._random_states = None
 
     def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)  # weights, optimizer and `initial_epoch`
-        metadata = files.read_json(self._training_metadata_path) if self._has_metadata() else {}
-        if not metadata:
+        restored = restore_backup(self.model, self.backup_dir)
+        if restored is None:
             return
-        epoch, batches_done = self._position(metadata)
+        path, metadata = restored
+        epoch, batches_done = self._position(path, metadata)
         self.model._initial_epoch = epoch
         self.model.steps_to_skip = batches_done
-        _set_random_states(metadata.get("random_states"))
+        _set_random_states((metadata or {}).get("random_states"))
 
-    def _has_metadata(self):
-        return os.path.exists(self._training_metadata_path)
-
-    def _position(self, metadata):
-        """`(epoch, batches done in it)` of the restored weights."""
+    def _position(self, path, metadata):
+        """`(epoch, batches done in it)` of the weights restored from `path`."""
+        steps_per_epoch = self.params.get("steps") if self.params else None
+        if metadata is None:
+            json_path = self._training_metadata_path
+            if path == self._prev_weights_path:
+                json_path = self._prev_training_metadata_path
+            metadata = files.read_json(json_path) if os.path.exists(json_path) else None
+        if metadata is None:
+            # No position at all: the step counter says how many steps the weights trained.
+            if not steps_per_epoch:
+                return 0, 0
+            return divmod(_iterations(self.model), steps_per_epoch)
         epoch = int(metadata.get("epoch", 0))
         batches_done = int(metadata.get("batches_done", 0))
         saved_steps = metadata.get("iterations")
-        steps_per_epoch = self.params.get("steps") if self.params else None
         if saved_steps is None or not steps_per_epoch:
             return epoch, batches_done
         # Weights from one save and metadata from another (a kill between the two
-        # renames): the restored step counter says how far the weights really are.
+        # renames of Keras' own layout): the restored step counter says how far the
+        # weights really are.
         behind = _iterations(self.model) - int(saved_steps)
         position = epoch * steps_per_epoch + batches_done + behind
         return divmod(max(position, 0), steps_per_epoch)
@@ -123,15 +143,102 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         steps_per_epoch = self.params.get("steps") if self.params else None
         if steps_per_epoch and batches_done >= steps_per_epoch:
             epoch, batches_done = epoch + 1, 0  # the epoch's last batch: the next one starts fresh
-        with files.atomic_path(self._weights_path) as temporary:
-            self.model.save_weights(temporary, overwrite=True)
         metadata = {
             "epoch": epoch,
             "batches_done": batches_done,
             "iterations": _iterations(self.model),
             "random_states": self._random_states,
         }
+        with files.atomic_path(self._weights_path) as temporary:
+            self.model.save_weights(temporary, overwrite=True)
+            with h5py.File(temporary, "a") as written:
+                written.attrs[_POSITION_ATTRIBUTE] = json.dumps(metadata)
         files.write_json(self._training_metadata_path, metadata)
+
+
+def backup_position(backup_dir) -> dict | None:
+    """The position of the backup in `backup_dir` that `BackupAndRestore` would restore.
+
+    Reads the newest weights file that opens (the latest, else the previous
+    one) without loading it.
+
+    Returns:
+        `{"epoch": e, "batches_done": b, "iterations": n, ...}` (`e` epochs and
+        `b` batches of the next one trained), or None without a readable backup.
+        A weights file without a position of its own gets that of
+        `training_metadata.json` beside it, or `{"epoch": 0, "batches_done": 0}`.
+    """
+    for weights, metadata_path in _generations(backup_dir):
+        if not os.path.exists(weights):
+            continue
+        try:
+            metadata = _embedded_position(weights)
+        except OSError:
+            continue  # unreadable: the previous generation is restored instead
+        if metadata is None and os.path.exists(metadata_path):
+            metadata = files.read_json(metadata_path)
+        return metadata or {"epoch": 0, "batches_done": 0}
+    return None
+
+
+def restore_backup(model, backup_dir):
+    """Loads the newest readable backup of `backup_dir` into `model`.
+
+    Returns:
+        `(weights path, position or None)`, or None when there is no backup.
+
+    Raises:
+        OSError or ValueError: no backup file could be read.
+    """
+    if not model.built:
+        raise ValueError(
+            "To use the BackupAndRestore callback, the model must be built before `fit()`."
+        )
+    error = None
+    for weights, _ in _generations(backup_dir):
+        if not os.path.exists(weights):
+            continue
+        try:
+            metadata = _embedded_position(weights)
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(model.trainable_variables)  # its variables must exist first
+            _load_weights(model, weights)
+        except (OSError, ValueError) as failure:
+            error = failure
+            continue
+        return weights, metadata
+    if error is not None:
+        raise error
+    return None
+
+
+def _generations(backup_dir):
+    """`(weights, metadata)` paths of the latest backup, then of the previous one."""
+    weights = os.path.join(os.fspath(backup_dir), "latest.weights.h5")
+    metadata = os.path.join(os.fspath(backup_dir), "training_metadata.json")
+    return [(weights, metadata), (weights + ".bkp", metadata + ".bkp")]
+
+
+def _embedded_position(weights):
+    with h5py.File(weights, "r") as file:
+        text = file.attrs.get(_POSITION_ATTRIBUTE)
+    return None if text is None else json.loads(text)
+
+
+def _load_weights(model, weights):
+    if weights.endswith(".weights.h5"):
+        model.load_weights(weights)
+        return
+    # Keras reads weights files by their name's ending: the previous generation
+    # (`.weights.h5.bkp`) is read through a correctly named link.
+    with tempfile.TemporaryDirectory(prefix="keras-gans-backup-") as folder:
+        link = os.path.join(folder, "previous.weights.h5")
+        try:
+            os.symlink(os.path.abspath(weights), link)
+        except OSError:
+            shutil.copyfile(weights, link)
+        model.load_weights(link)
 
 
 def _iterations(model):

@@ -1,4 +1,7 @@
-"""Callbacks the runner adds to every run: metrics CSV, timing, divergence, safe backups."""
+"""Callbacks the runner adds to every run: metrics CSV, timing, safe backups, learning rates.
+
+The divergence guard is the public `keras_gans.callbacks.DivergenceGuard`.
+"""
 
 from __future__ import annotations
 
@@ -75,47 +78,6 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds += time.perf_counter() - self._start
 
 
-class DivergenceGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite or exploding loss, and says where.
-
-    Args:
-        max_loss: a logged loss whose absolute value exceeds this counts as
-            diverged (None: only NaN/inf).
-        monitor: the logged losses to watch.
-
-    Attributes:
-        diverged_at: `{"epoch": e, "step": s, "loss": name, "value": v}` or None.
-    """
-
-    def __init__(self, max_loss=1e6, monitor=("d_loss", "g_loss")):
-        super().__init__()
-        self.max_loss = max_loss
-        self.monitor = tuple(monitor)
-        self.diverged_at = None
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.diverged_at is not None:
-            return
-        for name in self.monitor:
-            if name not in (logs or {}):
-                continue
-            value = float(np.asarray(logs[name]))
-            exploded = self.max_loss is not None and abs(value) > self.max_loss
-            if not math.isfinite(value) or exploded:
-                self.diverged_at = {
-                    "epoch": self._epoch + 1,
-                    "step": batch + 1,
-                    "loss": name,
-                    "value": value if math.isfinite(value) else str(value),
-                }
-                self.model.stop_training = True
-                return
-
-
 def weights_are_finite(model) -> bool:
     """Whether every weight of `model` is finite (NaN/inf weights are never saved)."""
     return all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
@@ -129,7 +91,8 @@ class SafeBackupAndRestore(BackupAndRestore):
 
     Args:
         backup_dir: the run's `backup/` folder.
-        guard: the run's `DivergenceGuard`; nothing is backed up once it fired.
+        guard: the run's `keras_gans.callbacks.DivergenceGuard`; nothing is backed up
+            once it fired.
         save_freq: `"epoch"` or a number of steps (backups happen after each
             epoch either way).
     """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import os
 
+from keras_gans.callbacks import backup_and_restore
 from keras_gans.recipes import Recipe
 from keras_gans.utils.files import atomic_path, read_json
 
@@ -116,16 +117,50 @@ def run_status(out_dir):
     return "interrupted", run
 
 
+def backup_position(out_dir) -> tuple[int, int] | None:
+    """`(epochs, batches of the next epoch)` the backup in `out_dir` holds, or None without one."""
+    metadata = backup_and_restore.backup_position(os.path.join(out_dir, BACKUP_DIR))
+    if metadata is None:
+        return None
+    return int(metadata.get("epoch", 0)), int(metadata.get("batches_done", 0))
+
+
 def backup_epoch(out_dir) -> int:
     """The number of epochs the backup in `out_dir` holds (0 without one)."""
-    path = os.path.join(out_dir, BACKUP_DIR, "training_metadata.json")
-    for candidate in (path, path + ".bkp"):
-        if os.path.exists(candidate):
-            try:
-                return int(read_json(candidate)["epoch"])
-            except (ValueError, KeyError):
-                continue
-    return 0
+    position = backup_position(out_dir)
+    return position[0] if position else 0
+
+
+def model_epoch(run, out_dir) -> int | None:
+    """The epochs `model.keras` holds (`run.json`'s `model_epoch`), or None without the file.
+
+    `model_epoch` is written whenever `model.keras` is: at the end of a run and
+    when a divergence keeps backed-up weights. Run folders written before it
+    existed held `model.keras` at `epochs_done` epochs.
+    """
+    if not run or not os.path.exists(os.path.join(out_dir, MODEL_FILE)):
+        return None
+    return int(run.get("model_epoch", run.get("epochs_done")) or 0)
+
+
+def finished_epochs(run, out_dir) -> int:
+    """Epochs trained for good: the most that the backup or `model.keras` holds."""
+    return max(backup_epoch(out_dir), model_epoch(run, out_dir) or 0)
+
+
+def resume_point(run, out_dir) -> tuple[int, bool]:
+    """Where a run carries on: `(finished epochs, whether from model.keras)`.
+
+    The backup wins when it is at least as far as `model.keras` (it also holds
+    mid-epoch positions and random states); otherwise training starts from
+    `model.keras` with its optimizer state, and a backup older than it must not
+    be restored over it.
+    """
+    backup = backup_position(out_dir)
+    model = model_epoch(run, out_dir)
+    if backup is not None and (model is None or backup >= (model, 0)):
+        return backup[0], False
+    return model or 0, model is not None
 
 
 def result_row(run: dict, command: str) -> dict:
@@ -180,14 +215,15 @@ def plan_resume(recipe, previous, status, out_dir, resume, epochs):
         epochs: the total epochs asked for, or None.
 
     Returns:
-        `(recipe, initial_epoch)`.
+        `(recipe, initial_epoch, from_model)`: `from_model` when training carries
+        on from `model.keras` (see `resume_point`).
     """
     if status == "new":
         if resume:
             raise FileNotFoundError(f"Nothing to resume in {out_dir!r}: it holds no run.")
         if recipe is None:
             raise ValueError("Give a recipe to train, or a run folder to resume.")
-        return recipe, 0
+        return recipe, 0, False
     saved = Recipe.from_dict(previous["recipe"])
     if recipe is not None:
         if recipe.name != saved.name:
@@ -206,8 +242,8 @@ def plan_resume(recipe, previous, status, out_dir, resume, epochs):
             )
     if epochs is not None:
         saved.training["epochs"] = epochs
+    done, from_model = resume_point(previous, out_dir)
     if status == "finished":
-        done = int(previous.get("epochs_done", 0))
         if not resume:
             raise ValueError(
                 f"{out_dir!r} already holds a finished run of {saved.name} ({done} epochs); "
@@ -220,14 +256,20 @@ def plan_resume(recipe, previous, status, out_dir, resume, epochs):
                 f"N > {done} to train it further."
             )
         print(f"Continuing {saved.name} in {out_dir} from epoch {done + 1} to {saved.epochs}")
-        return saved, done
+        return saved, done, from_model
     if status == "diverged" and not resume:
         raise ValueError(
             f"{out_dir!r} holds a run that diverged ({previous.get('diverged_at')}); carry it "
             "on from its last good epoch with --resume and smaller learning rates "
             "(--lr-scale 0.1), or choose another --out folder."
         )
-    done = backup_epoch(out_dir)
-    if done:
-        print(f"Resuming {saved.name} in {out_dir} from epoch {done + 1} (backup in {BACKUP_DIR}/)")
-    return saved, done
+    if saved.epochs < done:
+        raise ValueError(
+            f"{out_dir!r} has already trained {done} epochs; pass --epochs N with N >= {done}."
+        )
+    source = MODEL_FILE if from_model else f"the backup in {BACKUP_DIR}/"
+    if done == saved.epochs:
+        print(f"{saved.name} in {out_dir}: all {done} epochs are trained ({source}); saving")
+    elif done:
+        print(f"Resuming {saved.name} in {out_dir} from epoch {done + 1} ({source})")
+    return saved, done, from_model

@@ -21,6 +21,7 @@ import keras
 
 from keras_gans import callbacks as gan_callbacks
 from keras_gans import distribute, recipes
+from keras_gans.callbacks.backup_and_restore import restore_backup
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.recipes import Recipe
@@ -28,7 +29,6 @@ from keras_gans.runner import processes, run_folder, summary, translation
 from keras_gans.runner.build import build_model
 from keras_gans.runner.run_callbacks import (
     CSVLogger,
-    DivergenceGuard,
     EpochTimer,
     LearningRateScale,
     RenameLogs,
@@ -107,10 +107,15 @@ def train(
     device of every process (`keras.distribution.DataParallel`), each process
     reading only its slice; process 0 alone writes the run folder.
 
+    A run's finished epochs are what its folder holds (the backup, or
+    `model.keras` with its epoch in `run.json`), so carrying on a finished run
+    and killing it, or letting it diverge, at any instant never loses the
+    model it started from.
+
     A loss that turns NaN/inf or exceeds `max_loss` stops training: `model.keras`
-    then holds the last finite weights (the last backed-up epoch), `run.json` says
-    `"status": "diverged"` and where, and `resume=True, lr_scale=0.1` carries on
-    from there with smaller learning rates.
+    then holds the last finite weights (the last backup, or the model the run
+    started from), `run.json` says `"status": "diverged"` and where, and
+    `resume=True, lr_scale=0.1` carries on from there with smaller learning rates.
 
     Args:
         recipe: a `Recipe`, a recipe name (`"dcgan.mnist5k"`) or an
@@ -206,7 +211,7 @@ def _train_into(
     if os.path.isdir(out_dir):
         files.remove_stale_temporaries(out_dir)  # left by a writer killed mid-write
     status, previous = run_folder.run_status(out_dir)
-    recipe, initial_epoch = run_folder.plan_resume(
+    recipe, initial_epoch, from_model = run_folder.plan_resume(
         recipe, previous, status, out_dir, resume, epochs
     )
     options = dict((previous or {}).get("options") or {"evaluate": True, "max_loss": 1e6})
@@ -226,8 +231,7 @@ def _train_into(
     if recipe.is_translation:
         images_data = translation.load(recipe, options["evaluate"])
         scores = translation.metrics_callback(images_data, recipe, epochs)
-        shapes = {k: v for k, v in images_data.shapes.items() if k not in recipe.model}
-        model_kwargs = {**shapes, **(model_overrides or {})}
+        model_kwargs = {**translation.model_options(recipe, images_data), **(model_overrides or {})}
     else:
         images_data = load_training_data(recipe, options.get("stream", False), setup)
         check_data_fits(recipe, images_data)
@@ -240,10 +244,11 @@ def _train_into(
         )
 
     keras.utils.set_random_seed(recipe.seed)
-    if status == "finished":
-        model = from_pretrained(paths["model"])
+    if from_model:
+        model = from_pretrained(paths["model"])  # its optimizer state included
+        shutil.rmtree(paths["backup"], ignore_errors=True)  # older: never restored over it
     else:
-        model = build_model(recipe, **model_kwargs)
+        model = build_model(recipe, **model_kwargs)  # a backup, if any, is restored into it
     run = {
         "status": "training",
         "recipe": recipe.to_dict(),
@@ -258,16 +263,18 @@ def _train_into(
         "image_shape": list(images_data.image_shape),
         "model_overrides": model_overrides or {},
         "epochs_done": initial_epoch,
+        "model_epoch": run_folder.model_epoch(previous, out_dir),
         "wall_time_s": (previous or {}).get("wall_time_s", 0.0),
         "metrics": (previous or {}).get("metrics", {}),
     }
     files.write_json(paths["run"], run)
-    if initial_epoch:
-        run_folder.truncate_csv(paths["metrics"], initial_epoch)
+    if status != "new":
+        run_folder.truncate_csv(paths["metrics"], initial_epoch)  # rows of unfinished epochs
 
     timer = EpochTimer()
     losses = [metric.name for metric in model.metrics if metric.name.endswith("_loss")]
-    guard = DivergenceGuard(max_loss=options["max_loss"], monitor=losses)
+    # The last good state is on disk (backup/, model.keras): no copies in memory.
+    guard = gan_callbacks.DivergenceGuard(options["max_loss"], monitor=losses, restore=False)
     if recipe.is_translation:
         batches = translation.fit_inputs(images_data, initial_epoch)
         grids = gan_callbacks.ImageGrid(paths["samples"], examples=images_data.examples)
@@ -315,7 +322,7 @@ def _train_into(
             verbose=verbose,
         )
     finally:
-        run["epochs_done"] = run_folder.backup_epoch(out_dir)
+        run["epochs_done"] = run_folder.finished_epochs(run, out_dir)
         run["wall_time_s"] += time.perf_counter() - started
         started = time.perf_counter()
         files.write_json(paths["run"], run)
@@ -324,6 +331,7 @@ def _train_into(
     # The final model goes in place before the backup is dropped: a kill at any
     # instant leaves one of the two, and a re-run finishes from the backup.
     run_folder.save_model_atomically(model, paths["model"])
+    run["model_epoch"] = epochs
     run["wall_time_s"] += time.perf_counter() - started
     measured = translation.results(scores, images_data) if recipe.is_translation else None
     summary.finish_run(
@@ -342,27 +350,41 @@ def _positive_int(value, argument):
 
 
 def _keep_last_good_state(run, model, paths, diverged_at):
-    """After a divergence: the last backed-up (finite) weights become `model.keras`."""
-    weights = os.path.join(paths["backup"], "latest.weights.h5")
-    if os.path.exists(weights):
-        model.load_weights(weights)
-    kept = os.path.exists(weights) and weights_are_finite(model)
-    if kept:
-        run_folder.save_model_atomically(model, paths["model"])
+    """After a divergence: `model.keras` holds the newest finite state on disk, and says which."""
+    out_dir = os.path.dirname(paths["run"])
+    backup = run_folder.backup_position(out_dir)
+    kept = run_folder.model_epoch(run, out_dir)
+    kept = None if kept is None else (kept, 0)
+    if backup is not None and (kept is None or backup > kept):
+        restore_backup(model, paths["backup"])  # backups are finite (never saved otherwise)
+        if weights_are_finite(model):
+            run_folder.save_model_atomically(model, paths["model"])
+            run["model_epoch"], kept = backup[0], backup
     run["status"] = "diverged"
     run["diverged_at"] = diverged_at
+    run["epochs_done"] = run_folder.finished_epochs(run, out_dir)
     files.write_json(paths["run"], run)
     where = f"epoch {diverged_at['epoch']}, step {diverged_at['step']}"
-    saved = (
-        f"{paths['model']} holds the last finite weights (epoch {run['epochs_done']})"
-        if kept
-        else "no epoch finished with finite weights, so no model was saved"
-    )
+    command = f"keras-gans train --resume {out_dir} --lr-scale 0.1"
+    if kept is None:
+        saved = "no epoch finished with finite weights, so no model was saved"
+        advice = f"Start again with smaller learning rates: {command}"
+    else:
+        saved = f"{paths['model']} holds the last finite weights, {_position_words(*kept)}"
+        advice = f"Carry on from it with smaller learning rates: {command}"
+    value = diverged_at["value"]
+    value = f"{value:.3g}" if isinstance(value, float) else value  # or "nan", "inf"
     raise DivergedError(
-        f"Training diverged at {where} ({diverged_at['loss']} = {diverged_at['value']}); "
-        f"{saved}. Carry on with smaller learning rates: keras-gans train --resume "
-        f"{os.path.dirname(paths['run'])} --lr-scale 0.1"
+        f"Training diverged at {where} ({diverged_at['loss']} = {value}); {saved}. {advice}"
     )
+
+
+def _position_words(epochs, batches):
+    """`(2, 0)` -> "those of epoch 2"; `(2, 3)` -> "epoch 2 and 3 steps of epoch 3"."""
+    if not batches:
+        return f"those of epoch {epochs}"
+    steps = f"{batches} step{'s' if batches > 1 else ''} of epoch {epochs + 1}"
+    return f"epoch {epochs} and {steps}" if epochs else steps
 
 
 class DivergedError(RuntimeError):
