@@ -214,7 +214,11 @@ class CheckedPyDataset(keras.utils.PyDataset):
         return self.dataset.num_batches
 
     def __getitem__(self, index):
-        batch = self.dataset[index]
+        try:
+            batch = self.dataset[index]
+        except (OSError, ValueError) as error:  # unreadable files: marked like a failed check
+            message = f"{PIPELINE_CHECK_MARK}batch {index} of `{self.argument}`: {error}"
+            raise ValueError(message) from error
         images, labels = split_images_and_labels(_to_numpy(batch))
         try:
             check_images(images, self.image_shape, argument=f"{self.argument} (batch {index})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zipfile
 
 import keras
 
@@ -250,6 +251,23 @@ def _looks_like_file(source):
     return source.endswith(".keras") or os.path.isfile(source)
 
 
+def _damage(path, error):
+    """What is wrong with a `.keras` file Keras could not load, in a few words."""
+    size = os.path.getsize(path)
+    if not zipfile.is_zipfile(path):
+        return f"its {size} bytes are not a whole .keras (zip) archive (cut short or damaged)"
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        missing = [name for name in ("config.json", "model.weights.h5") if name not in names]
+        if missing:
+            return f"the archive lacks {' and '.join(missing)}"
+        damaged = archive.testzip()
+    if damaged is not None:
+        return f"its {damaged} is damaged (checksum mismatch)"
+    first_line = str(error).splitlines()[0] if str(error) else "no message"
+    return f"its content does not load ({type(error).__name__}: {first_line})"
+
+
 def _load_file(path, expected_class, compile):
     """Loads a `.keras` file (a run's `model.keras`), with the same class checks."""
     if not os.path.isfile(path):
@@ -261,9 +279,8 @@ def _load_file(path, expected_class, compile):
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:
         raise ValueError(
-            f"{path!r} exists but is not a readable Keras model file ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'damaged'}). It may be truncated; "
-            "re-save it, or resume the run that wrote it."
+            f"{path!r} exists but is not a readable Keras model file: {_damage(path, error)}. "
+            "Re-save it, or resume the run that wrote it."
         ) from error
     if not (hasattr(model, "generate") or hasattr(model, "translate")):
         raise ValueError(f"{path!r} holds a {type(model).__name__}, not a keras-gans model.")

@@ -71,8 +71,6 @@ def push_to_hub(
     print(info.oid)
     ```
     """
-    from huggingface_hub.errors import HfHubHTTPError
-
     repo_id = repo.repo_id(repo_id)
     client = repo.api(token)
     message = commit_message or (f"Upload {type(model).__name__} with keras-gans {VERSION}")
@@ -80,7 +78,7 @@ def push_to_hub(
         try:
             # First, so that a missing or read-only token fails before the model is saved.
             client.create_repo(repo_id, private=private, exist_ok=True)
-        except HfHubHTTPError as error:
+        except Exception as error:  # HTTP errors and refused or dropped connections alike
             raise repo.push_error(error, repo_id) from error
         save_pretrained(
             model,
@@ -153,14 +151,12 @@ def push_folder(
     push_folder("my-space", "me/dcgan-demo")      # https://huggingface.co/spaces/me/dcgan-demo
     ```
     """
-    from huggingface_hub.errors import HfHubHTTPError
-
     repo_id = repo.repo_id(repo_id)
     client = repo.api(token)
     try:
         client.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True,
                            space_sdk=space_sdk if repo_type == "space" else None)  # fmt: skip
-    except HfHubHTTPError as error:
+    except Exception as error:  # HTTP errors and refused or dropped connections alike
         raise repo.push_error(error, repo_id) from error
     try:
         return client.create_commit(

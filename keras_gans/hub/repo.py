@@ -54,13 +54,20 @@ def status_and_message(error):
     """The HTTP status and the Hub's message of a `huggingface_hub` error."""
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None)
-    message = getattr(error, "server_message", None) or str(error).splitlines()[0]
+    lines = str(error).strip().splitlines()
+    message = getattr(error, "server_message", None) or (lines[0] if lines else "no message")
     return status, message
 
 
 def push_error(error, repo_id):
     """A builtin exception for a failed push: PermissionError for 401/403, else OSError."""
     status, message = status_and_message(error)
+    if status is None:  # no answer at all: the connection failed or dropped mid-push
+        return OSError(
+            f"Pushing to {repo_id} failed: the connection to the Hub broke before it answered "
+            f"({type(error).__name__}: {message}). Nothing was committed, so the repo is as it "
+            "was; check the network and retry the push."
+        )
     if status == 401:
         return PermissionError(
             f"Pushing to {repo_id} needs a valid Hugging Face token with write access; "

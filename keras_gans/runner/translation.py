@@ -144,6 +144,25 @@ def _digits2mnist(common, evaluate, image_size, limit):
     )
 
 
+def model_options(recipe, data: TranslationData) -> dict:
+    """The model's arguments the data decides: its shapes, and no identity loss across channels.
+
+    CycleGAN's identity loss feeds each domain to the generator that makes it,
+    so it needs the same channels in both; folders of grayscale and colour
+    images train without it (the run says so).
+    """
+    options = {key: shape for key, shape in data.shapes.items() if key not in recipe.model}
+    shape_a, shape_b = data.shapes.get("shape_a"), data.shapes.get("shape_b")
+    if shape_a and shape_b and shape_a[-1] != shape_b[-1]:
+        if recipe.model.get("identity_weight") != 0:
+            print(
+                f"No identity loss: domain A has {shape_a[-1]} channel(s) and B {shape_b[-1]}, "
+                "and the identity loss needs the same in both (identity_weight=0)."
+            )
+        options["identity_weight"] = 0.0
+    return options
+
+
 def fit_inputs(data: TranslationData, initial_epoch: int):
     """The training batches, set to the order of `initial_epoch` (pass `shuffle=False`)."""
     data.batches.set_epoch(initial_epoch)
