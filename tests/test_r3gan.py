@@ -6,7 +6,7 @@ import pytest
 
 import keras_gans
 from keras_gans.objective import stylegan2 as objective
-from keras_gans.objective.loss import sample_latent
+from keras_gans.objective.gan_objective import sample_latent
 from tests import helpers
 from tests.hub_fixtures import HUB_TOKEN
 from tests.test_case import GANTestCase

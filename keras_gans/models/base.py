@@ -13,15 +13,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans import array_pipeline, data_checks
-from keras_gans.models.optimizers import NetworkOptimizers, with_loss_scaling
+from keras_gans.data import checks as data_checks
+from keras_gans.data import pipeline as array_pipeline
+from keras_gans.models.network_model import NetworkModel
 from keras_gans.models.sampling import SamplingMixin
-from keras_gans.models.seed_state import SeedStateMixin
-from keras_gans.models.sharing import HubMixin
 from keras_gans.objective import augment as augmentation
-from keras_gans.objective import loss as objective
+from keras_gans.objective import gan_objective as objective
 from keras_gans.objective import losses
-from keras_gans.trainers import GANTrainer
 
 _BACKEND = keras.backend.backend()
 
@@ -31,7 +29,7 @@ def _is_python_iterator(x):
     return hasattr(x, "__next__") and not type(x).__module__.startswith(("tensorflow", "torch"))
 
 
-class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
+class BaseGAN(SamplingMixin, NetworkModel):
     """A generator and a discriminator trained adversarially with `fit`.
 
     Subclasses choose default networks and how labels are fed; this class
@@ -124,11 +122,10 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         self.gp_weight = float(gp_weight)
         self.r1_weight = float(r1_weight)
         self.augment = self._check_augment(augment)
-        self.seed = seed
         self.generator = generator
         self.discriminator = discriminator
         self.image_shape = self._check_networks()
-        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self._make_seed_generator(seed)
         self.ema_decay = None
         self.ema_generator = None
         if ema_decay is not None:
@@ -293,86 +290,15 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         )
         ```
         """
-        d_optimizer = keras.optimizers.get(d_optimizer or self.default_optimizer())
-        g_optimizer = keras.optimizers.get(g_optimizer or self.default_optimizer())
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "`d_optimizer` and `g_optimizer` must be two optimizer instances: "
-                "each keeps its own slots for its own network."
-            )
-        self._check_distribution()
-        if run_eagerly and _BACKEND == "jax":
-            raise ValueError(
-                "`run_eagerly=True` is not supported on the JAX backend: the GAN "
-                "step is a pure function and always runs jit-compiled."
-            )
-        self.d_optimizer = d_optimizer = with_loss_scaling(d_optimizer, self.dtype_policy)
-        self.g_optimizer = g_optimizer = with_loss_scaling(g_optimizer, self.dtype_policy)
-        optimizer = NetworkOptimizers(
-            [(self.generator, g_optimizer), (self.discriminator, d_optimizer)],
-            name="gan_optimizer",
-        )
-        requested_jit_compile = jit_compile
-        if jit_compile == "auto":
-            jit_compile = self._default_jit_compile()
-        super().compile(
-            optimizer=optimizer,
-            steps_per_execution=steps_per_execution,
-            jit_compile=jit_compile,
-            run_eagerly=run_eagerly,
-            auto_scale_loss=False,  # each network's optimizer scales its own loss
-        )
-        self.optimizer.build(self.trainable_variables)
-        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
-            d_optimizer=d_optimizer,
-            g_optimizer=g_optimizer,
-            steps_per_execution=steps_per_execution,
-            jit_compile=requested_jit_compile,
-            run_eagerly=run_eagerly,
+        self._compile_networks(
+            {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer},
+            steps_per_execution,
+            jit_compile,
+            run_eagerly,
         )
 
-    @staticmethod
-    def _check_distribution():
-        """Refuses a `keras.distribution` the backend's trainer would silently ignore."""
-        try:
-            distribution = keras.distribution.distribution()
-        except AttributeError:  # torch: keras.distribution has no backend support
-            distribution = None
-        if distribution is None or _BACKEND == "jax":
-            return
-        if _BACKEND == "tensorflow":
-            raise ValueError(
-                "keras.distribution is set, but the TensorFlow trainer does not shard "
-                "through it. For data-parallel training on TensorFlow build and compile "
-                "the model inside `tf.distribute.MirroredStrategy().scope()` instead."
-            )
-        raise ValueError(
-            "keras.distribution is set, but keras-gans trains on a single device on "
-            "the torch backend. Use KERAS_BACKEND=jax with keras.distribution."
-            "DataParallel, or TensorFlow with tf.distribute.MirroredStrategy."
-        )
-
-    def default_optimizer(self):
-        """The optimizer `compile()` gives each network when none is passed.
-
-        Adam(2e-4, beta_1=0.5), the DCGAN paper's setting; subclasses override it.
-        """
-        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-    @staticmethod
-    def _default_jit_compile():
-        # Measured in benchmarks/throughput.py: XLA is what makes the JAX step
-        # fast; TensorFlow's CPU step is faster without it, and torch runs eagerly.
-        return _BACKEND == "jax"
-
-    def get_compile_config(self):
-        if self.compiled and hasattr(self, "_compile_config"):
-            return self._compile_config.serialize()
-        return {}
-
-    def compile_from_config(self, config):
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
+    def _optimizer_groups(self):
+        return {"g_optimizer": self.generator, "d_optimizer": self.discriminator}
 
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
         """Trains the GAN; the same arguments as `keras.Model.fit`.
@@ -382,18 +308,7 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
         torch `DataLoader` yielding such batches. Conditional models take
         `(images, labels)` as `x`, or labels as `y`.
         """
-        self._assert_compile_called("fit")
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
-        if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
-            raise ValueError(
-                "GANs take no `sample_weight` or `class_weight`: each step weighs every real "
-                "and generated image alike. Resample the data to change its balance."
-            )
+        self._check_fit_arguments(batch_size, kwargs)
         if _is_python_iterator(x):
             x = data_checks.checked_batches(x, self.image_shape, self.num_classes)
         data_checks.check_training_data(
@@ -420,18 +335,9 @@ class BaseGAN(GANTrainer, SamplingMixin, HubMixin, SeedStateMixin, keras.Model):
                 batch_size=None,
                 argument="validation_data",
             )
-        try:
-            return super().fit(x, y, batch_size=batch_size, **kwargs)
-        except BaseException as error:
-            # Keras' JAX trainer moves the weights into `_jax_state` during fit; a
-            # failure must hand them back, or the trained model would be lost.
-            if _BACKEND == "jax" and getattr(self, "_jax_state", None):
-                self.jax_state_sync()
-                self._jax_state = None
-            bad_data = data_checks.pipeline_check_error(error)
-            if bad_data is not None:
-                raise bad_data from error
-            raise
+        return self._fit_keeping_weights(
+            x, y, batch_size, kwargs, explain=data_checks.pipeline_check_error
+        )
 
     # Serialization --------------------------------------------------------------
 

@@ -154,10 +154,7 @@ class R3GAN(StyleFamilyGAN):
             self.g_optimizer,
             lambda: objective.r3gan_generator_loss(self, real_images, labels),
         )
-        if self.ema_generator is not None:
-            self._update_ema()
-        self.optimizer.iterations.assign_add(1)
-        return self._step_logs(d_loss, g_loss, real_logits, fake_logits)
+        return self._finish_step(d_loss, g_loss, real_logits, fake_logits)
 
     def _gan_test_step(self, data):
         real_images, labels = self._unpack_batch(data)

@@ -172,10 +172,7 @@ class StyleGAN2(StyleFamilyGAN):
             lambda: objective.stylegan2_generator_loss(self, batch_size, labels, pl_mask),
         )
         self.g_reg_step.assign_add(1.0)
-        if self.ema_generator is not None:
-            self._update_ema()
-        self.optimizer.iterations.assign_add(1)
-        return self._step_logs(d_loss, g_loss, real_logits, fake_logits)
+        return self._finish_step(d_loss, g_loss, real_logits, fake_logits)
 
     def _gan_test_step(self, data):
         real_images, labels = self._unpack_batch(data)

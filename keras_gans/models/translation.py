@@ -12,10 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans.models.optimizers import NetworkOptimizers, with_loss_scaling
-from keras_gans.models.seed_state import SeedStateMixin
-from keras_gans.models.sharing import HubMixin
-from keras_gans.trainers import GANTrainer
+from keras_gans.models.network_model import NetworkModel
 
 _BACKEND = keras.backend.backend()
 
@@ -106,7 +103,7 @@ def unpack_pair(data):
     return data[0], data[1]
 
 
-class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
+class TranslationModel(NetworkModel):
     """Base of the image-to-image models: optimizers, fit checks, `translate`, saving.
 
     Subclasses define `_optimizer_groups()` (name -> trained network group),
@@ -118,82 +115,16 @@ class TranslationModel(GANTrainer, HubMixin, SeedStateMixin, keras.Model):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self._make_seed_generator(seed)
 
     # compile / fit ------------------------------------------------------------
 
-    def default_optimizer(self):
-        """Adam(2e-4, beta_1=0.5), the Pix2Pix and CycleGAN papers' setting."""
-        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
     def _compile(self, optimizers, steps_per_execution, jit_compile, run_eagerly):
-        """Builds the NetworkOptimizers from `{argument: optimizer or None}` and compiles."""
-        groups = self._optimizer_groups()
-        resolved, given = {}, []
-        for argument, optimizer in optimizers.items():
-            optimizer = keras.optimizers.get(optimizer or self.default_optimizer())
-            if any(optimizer is other for other in given):
-                raise ValueError(
-                    f"`{argument}` is the same instance as another optimizer: each network "
-                    "group needs its own optimizer, which keeps its own slots."
-                )
-            given.append(optimizer)
-            resolved[argument] = with_loss_scaling(optimizer, self.dtype_policy)
-        if run_eagerly and _BACKEND == "jax":
-            raise ValueError(
-                "`run_eagerly=True` is not supported on the JAX backend: the step is a pure "
-                "function and always runs jit-compiled."
-            )
-        for argument, optimizer in resolved.items():
-            setattr(self, argument, optimizer)
-        multi = NetworkOptimizers(
-            [(groups[name], resolved[name]) for name in groups], name="translation_optimizer"
-        )
-        super().compile(
-            optimizer=multi,
-            steps_per_execution=steps_per_execution,
-            jit_compile=(_BACKEND == "jax") if jit_compile == "auto" else jit_compile,
-            run_eagerly=run_eagerly,
-            auto_scale_loss=False,  # each network's optimizer scales its own loss
-        )
-        self.optimizer.build(self.trainable_variables)
-        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
-            **resolved,
-            steps_per_execution=steps_per_execution,
-            jit_compile=jit_compile,
-            run_eagerly=run_eagerly,
-        )
-
-    def get_compile_config(self):
-        if self.compiled and hasattr(self, "_compile_config"):
-            return self._compile_config.serialize()
-        return {}
-
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-
-    def _check_fit_arguments(self, batch_size, kwargs):
-        self._assert_compile_called("fit")
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
-        if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
-            raise ValueError(f"{type(self).__name__} takes no `sample_weight` or `class_weight`.")
+        self._compile_networks(optimizers, steps_per_execution, jit_compile, run_eagerly,
+                               name="translation_optimizer")  # fmt: skip
 
     def _fit(self, x, y, batch_size, kwargs):
-        try:
-            return keras.Model.fit(self, x, y, batch_size=batch_size, **kwargs)
-        except BaseException:
-            # Keras' JAX trainer moves the weights into `_jax_state` during fit; a
-            # failure must hand them back, or the trained model would be lost.
-            if _BACKEND == "jax" and getattr(self, "_jax_state", None):
-                self.jax_state_sync()
-                self._jax_state = None
-            raise
+        return self._fit_keeping_weights(x, y, batch_size, kwargs)
 
     # translate ------------------------------------------------------------------
 

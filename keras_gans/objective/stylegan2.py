@@ -18,7 +18,7 @@ import keras
 from keras import ops
 
 from keras_gans.objective import augment as augmentation
-from keras_gans.objective.loss import sample_latent
+from keras_gans.objective.gan_objective import sample_latent
 from keras_gans.objective.penalties import per_sample_squared_norm
 
 

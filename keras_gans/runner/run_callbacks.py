@@ -16,7 +16,7 @@ import numpy as np
 from keras_gans.callbacks.backup_and_restore import BackupAndRestore
 
 
-class CSVLogger(keras.callbacks.Callback):
+class MetricsCSV(keras.callbacks.Callback):
     """One CSV row per epoch under a fixed header, consistent across resumed runs.
 
     The columns are fixed when the file is created (`epoch`, the given `keys`,

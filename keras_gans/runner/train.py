@@ -28,9 +28,9 @@ from keras_gans.recipes import Recipe
 from keras_gans.runner import processes, run_folder, summary, translation
 from keras_gans.runner.build import build_model
 from keras_gans.runner.run_callbacks import (
-    CSVLogger,
     EpochTimer,
     LearningRateScale,
+    MetricsCSV,
     RenameLogs,
     SafeBackupAndRestore,
     weights_are_finite,
@@ -298,7 +298,7 @@ def _train_into(
     run_callbacks += [
         gan_callbacks.Timelapse(paths["timelapse"], directory=paths["samples"]),
         gan_callbacks.LossPlot(paths["losses"], every_n_epochs=5, extra_keys=metric_keys[:2]),
-        CSVLogger(paths["metrics"], keys=metric_keys),
+        MetricsCSV(paths["metrics"], keys=metric_keys),
         *(callbacks or []),
         # Last, so that a crash between the callbacks never records an epoch
         # in the backup that the CSV or grids lack.

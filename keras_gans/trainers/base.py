@@ -213,10 +213,17 @@ class BaseGANTrainer:
         else:
             update = self._alternating_update
         d_loss, g_loss, (real_logits, fake_logits) = update(real_images, labels, batch_size)
+        return self._finish_step(d_loss, g_loss, real_logits, fake_logits)
+
+    def _finish_step(self, d_loss, g_loss, real_logits, fake_logits):
+        """The tail of every GAN step: the EMA generator, the step count, the logs."""
         if self.ema_generator is not None:
             self._update_ema()
         # One model step is one generator update; callbacks read this count.
         self.optimizer.iterations.assign_add(1)
+        return self._step_logs(d_loss, g_loss, real_logits, fake_logits)
+
+    def _step_logs(self, d_loss, g_loss, real_logits, fake_logits):
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
     def _gan_test_step(self, data):
