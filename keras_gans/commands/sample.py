@@ -10,6 +10,8 @@ Example:
 keras-gans sample me/dcgan-mnist --num 64 --out grid.png
 keras-gans sample me/cgan-mnist --num 30 --labels 0,1,2 --seed 1 --out digits.png
 keras-gans sample nvlabs:afhqcat --num 4 --truncation-psi 0.7 --out cats.png
+keras-gans sample runs/dcgan-mnist5k --video walk.gif --seeds 0,1,2 --frames 48
+keras-gans sample nvlabs:stylegan3-r-afhqv2-512 --video turn.mp4 --rotate 90 --translate-x 0.2
 ```
 """
 
@@ -76,6 +78,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="StyleGAN2 per-pixel noise (default const)",
     )
+    video = parser.add_argument_group("video (instead of a grid)")
+    video.add_argument("--video", metavar="PATH", help="write an animation: .gif, .webp or .mp4")
+    video.add_argument("--frames", type=int, default=48, help="frames of the video (default 48)")
+    video.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    video.add_argument("--seeds", type=parse_labels, default=None, metavar="S,S,...",
+                       help="walk through these seeds (default: --seed, --seed + 1)")  # fmt: skip
+    video.add_argument("--space", choices=("z", "w"), default="z",
+                       help="interpolate in z, or in w (StyleGAN2/3)")  # fmt: skip
+    for flag, what in (
+        ("--translate-x", "translation along x, a fraction of the side"),
+        ("--translate-y", "translation along y"),
+        ("--rotate", "rotation, degrees"),
+    ):
+        video.add_argument(flag, type=float, default=None,
+                           help=f"StyleGAN3: animate the input's {what} up to this")  # fmt: skip
     parser.set_defaults(func=sample_command)
     return parser
 
@@ -116,11 +133,55 @@ def sample_command(args: argparse.Namespace) -> int:
     if unknown:
         flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
         raise ValueError(f"{flags}: {type(model).__name__} has no such sampling option.")
+    if getattr(args, "video", None):
+        return _video(model, args, options)
     grid = hub.sample_grid(
         model, num_images=args.num, labels=args.labels, seed=args.seed, **options
     )
     save_image(grid, args.out)
     print(f"Saved {args.num} samples from {args.repo} to {args.out}")
+    return 0
+
+
+def _video(model, args, options) -> int:
+    """`--video`: a walk through seeds, or (StyleGAN3) the input translated and turned."""
+    import numpy as np
+
+    from keras_gans.images import save_video
+    from keras_gans.models.explore import interpolate
+
+    if args.frames < 2:
+        raise ValueError(f"--frames must be at least 2; received {args.frames}.")
+    label = None if args.labels is None else args.labels[0]
+    moves = {"tx": args.translate_x, "ty": args.translate_y, "rotate": args.rotate}
+    if any(value is not None for value in moves.values()):
+        if "rotate" not in getattr(model, "SAMPLING_OPTIONS", ()):
+            raise ValueError(
+                f"--translate-x/--translate-y/--rotate move StyleGAN3's input; "
+                f"{type(model).__name__} has none."
+            )
+        tx, ty, angle = (float(value or 0.0) for value in moves.values())
+        latent = model.sample_latent(1, args.seed)
+        labels = None if model.num_classes is None else [label or 0]
+        frames = [
+            model.generate(latent=latent, labels=labels, translate=(t * tx, t * ty),
+                           rotate=t * angle, **options)[0]
+            for t in np.linspace(0.0, 1.0, args.frames)
+        ]  # fmt: skip
+    else:
+        seeds = args.seeds or [args.seed, args.seed + 1]
+        if len(seeds) < 2:
+            raise ValueError("--seeds needs at least two seeds to walk between.")
+        steps = -(-(args.frames - 1) // (len(seeds) - 1)) + 1  # frames per leg, endpoints shared
+        legs = [
+            interpolate(model, start, end, steps=steps, space=args.space,
+                        labels=None if model.num_classes is None else (label or 0), **options)
+            for start, end in zip(seeds, seeds[1:])
+        ]  # fmt: skip
+        frames = np.concatenate([leg if i == 0 else leg[1:] for i, leg in enumerate(legs)])
+        frames = frames[np.linspace(0, len(frames) - 1, args.frames).round().astype(int)]
+    save_video(frames, args.video, fps=args.fps)
+    print(f"Saved a {len(frames)}-frame video from {args.repo} to {args.video}")
     return 0
 
 
