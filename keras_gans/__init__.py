@@ -15,7 +15,7 @@ samples = gan.generate(16, seed=0)
 ```
 
 Layers (each imports only from the ones before it; see README "Layout"):
-`utils`, `recipes` -> `datasets`, `data_checks`, `images`, `metrics` -> `networks` ->
+`utils`, `recipes` -> `data`, `images`, `metrics` -> `networks` ->
 `objective` -> `trainers` -> `hub` -> `models` -> `callbacks` -> `runner` -> `cli`.
 """
 
@@ -69,11 +69,13 @@ def __dir__():
 
 
 class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
-    """Registers keras-gans' classes with Keras right after `import keras` finishes.
+    """Lets Keras find keras-gans' classes however the imports were ordered.
 
-    So `import keras_gans` then `import keras` (in either order) lets
-    `keras.saving.load_model("gan.keras")` and `"hf://..."` find the classes, while
-    `import keras_gans` alone still imports no Keras (the CLI's `--help` stays fast).
+    `import keras_gans` alone imports no Keras (the CLI's `--help` stays fast). When Keras
+    is imported afterwards, its registry lookup learns to import `keras_gans.models` the
+    first time it is asked for a `keras_gans>` name, so `keras.saving.load_model` (and
+    `"hf://..."`) finds the classes. Importing them then, not while Keras itself loads,
+    can never close an import cycle with a keras-gans module that is still loading.
     """
 
     def find_spec(self, name, path=None, target=None):
@@ -87,10 +89,23 @@ class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             execute(module)
-            importlib.import_module("keras_gans.models")
+            _look_up_lazily()
 
         spec.loader.exec_module = exec_module
         return spec
+
+
+def _look_up_lazily():
+    from keras.src.saving import object_registration as registry
+
+    original = registry.get_registered_object
+
+    def get_registered_object(name, custom_objects=None, module_objects=None):
+        if isinstance(name, str) and name.startswith("keras_gans>"):
+            importlib.import_module("keras_gans.models")  # registers every class it holds
+        return original(name, custom_objects, module_objects)
+
+    registry.get_registered_object = get_registered_object
 
 
 if "keras" in sys.modules:  # its backend is loaded anyway: register the classes now

@@ -259,3 +259,6 @@ def test_keras_gans_imported_before_keras_still_registers_its_classes(tmp_path):
     for backend in helpers.BACKENDS:
         output = helpers.run_python(code, backend).strip().splitlines()[-1]
         np.testing.assert_allclose(np.array(json.loads(output)), expected, atol=1e-5)
+    # A keras-gans module that imports Keras while loading closes no import cycle.
+    first = "from keras_gans.convert import stylegan2\nimport keras_gans\nkeras_gans.DCGAN\n"
+    helpers.run_python(first, helpers.BACKEND)
