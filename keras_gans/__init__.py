@@ -34,6 +34,7 @@ _PUBLIC = {
     "ConditionalGAN": "keras_gans.models.conditional_gan",
     "WGANGP": "keras_gans.models.wgan_gp",
     "StyleGAN2": "keras_gans.models.stylegan2",
+    "StyleGAN3": "keras_gans.models.stylegan3",
     "R3GAN": "keras_gans.models.r3gan",
     "Pix2Pix": "keras_gans.models.pix2pix",
     "CycleGAN": "keras_gans.models.cyclegan",

@@ -1,8 +1,10 @@
 """Names for NVIDIA's published network pickles: plain data (URL, resolution, classes, license).
 
-`keras_gans.StyleGAN2.from_nvlabs("nvlabs:ffhq")`, `keras-gans convert nvlabs:ffhq` and
-`keras-gans sample nvlabs:ffhq` look names up here. The weights are NVIDIA's and
-stay under NVIDIA's licence (non-commercial), not keras-gans' Apache-2.0.
+`keras_gans.StyleGAN2.from_nvlabs("nvlabs:ffhq")`,
+`keras_gans.StyleGAN3.from_nvlabs("nvlabs:stylegan3-t-ffhq-1024")`, `keras-gans convert
+nvlabs:ffhq` and `keras-gans sample nvlabs:ffhq` look names up here (a preset's `family`
+says which model converts it). The weights are NVIDIA's and stay under NVIDIA's licence
+(non-commercial), not keras-gans' Apache-2.0.
 
 Example:
 
@@ -10,7 +12,8 @@ Example:
 from keras_gans.convert import presets
 
 presets.lookup("nvlabs:afhqcat")["resolution"]     # 512
-sorted(presets.NVLABS_STYLEGAN2)                   # every name
+sorted(presets.NVLABS_STYLEGAN2)                   # every StyleGAN2-ADA name
+presets.lookup("nvlabs:stylegan3-r-afhqv2-512")["family"]     # "stylegan3"
 ```
 """
 
@@ -108,7 +111,51 @@ NVLABS_STYLEGAN2 = {
     ),  # fmt: skip
 }
 
-PRESETS = {**NVLABS_STYLEGAN2}
+SG3_LICENSE = {
+    "name": "NVIDIA Source Code License for StyleGAN3",
+    "id": "nvidia-source-code-license",
+    "url": "https://github.com/NVlabs/stylegan3/blob/main/LICENSE.txt",
+    "terms": "non-commercial use only (research or evaluation); not Apache-2.0",
+}
+SG3_CITATION = (
+    "Karras, Aittala, Laine, Harkonen, Hellsten, Lehtinen and Aila, "
+    '"Alias-Free Generative Adversarial Networks", NeurIPS 2021'
+)
+_SG3 = "https://api.ngc.nvidia.com/v2/models/nvidia/research/stylegan3/versions/1/files/"
+_SG3_DATASETS = {
+    "ffhq": ("FFHQ", "FFHQ"),
+    "ffhqu": ("FFHQ-U", "FFHQ-U (unaligned FFHQ)"),
+    "metfaces": ("MetFaces", "MetFaces"),
+    "metfacesu": ("MetFaces-U", "MetFaces-U (unaligned MetFaces)"),
+    "afhqv2": ("AFHQv2", "AFHQv2 (cats, dogs and wild animals together)"),
+}
+
+
+def _sg3(config, dataset, resolution):
+    name, described = _SG3_DATASETS[dataset]
+    kind = "translation" if config == "t" else "translation and rotation"
+    return {
+        "url": f"{_SG3}stylegan3-{config}-{dataset}-{resolution}x{resolution}.pkl",
+        "family": "stylegan3",
+        "resolution": resolution,
+        "dataset": name,
+        "classes": None,
+        "description": f"StyleGAN3-{config.upper()} ({kind} equivariant) on {described} at "
+        f"{resolution}x{resolution}",
+        "license": SG3_LICENSE,
+        "citation": SG3_CITATION,
+    }
+
+
+# NVlabs/stylegan3's README ("Pretrained networks").
+NVLABS_STYLEGAN3 = {
+    f"nvlabs:stylegan3-{config}-{dataset}-{resolution}": _sg3(config, dataset, resolution)
+    for config in ("t", "r")
+    for dataset, resolution in (("ffhq", 1024), ("ffhqu", 1024), ("ffhqu", 256),
+                                ("metfaces", 1024), ("metfacesu", 1024), ("afhqv2", 512))
+}  # fmt: skip
+
+PRESETS = {**NVLABS_STYLEGAN2, **NVLABS_STYLEGAN3}
 
 
 def is_preset_name(name) -> bool:

@@ -9,10 +9,11 @@ from keras_gans.models.gan import GAN
 from keras_gans.models.pix2pix import Pix2Pix
 from keras_gans.models.r3gan import R3GAN
 from keras_gans.models.stylegan2 import StyleGAN2
+from keras_gans.models.stylegan3 import StyleGAN3
 from keras_gans.models.wgan_gp import WGANGP
 
 __all__ = ["BaseGAN", "GAN", "DCGAN", "ConditionalGAN", "WGANGP", "Pix2Pix", "CycleGAN"]
-__all__ += ["StyleGAN2", "R3GAN"]
+__all__ += ["StyleGAN2", "StyleGAN3", "R3GAN"]
 
 
 def from_pretrained(name_or_path, **kwargs):

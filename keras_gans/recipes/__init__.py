@@ -63,6 +63,7 @@ ARCHITECTURES = {
     "wgan_gp": "WGANGP",
     "sngan": "DCGAN",
     "stylegan2": "StyleGAN2",
+    "stylegan3": "StyleGAN3",
     "r3gan": "R3GAN",
     "pix2pix": "Pix2Pix",
     "cyclegan": "CycleGAN",
@@ -86,6 +87,7 @@ MODEL_CLASSES = (
     "ConditionalGAN",
     "WGANGP",
     "StyleGAN2",
+    "StyleGAN3",
     "R3GAN",
     *TRANSLATION_CLASSES,
 )
