@@ -39,6 +39,7 @@ _PUBLIC = {
     "Pix2Pix": "keras_gans.models.pix2pix",
     "CycleGAN": "keras_gans.models.cyclegan",
     "from_pretrained": "keras_gans.models",
+    "from_nvlabs": "keras_gans.models",
     "interpolate": "keras_gans.models.explore",
     "push_to_hub": "keras_gans.hub",
     "callbacks": "keras_gans.callbacks",

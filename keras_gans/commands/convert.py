@@ -1,6 +1,6 @@
 """`keras-gans convert PICKLE_OR_NAME --out DIR [--push user/repo]`: NVIDIA pickles to Keras.
 
-Reads a StyleGAN2-ADA network pickle (a path, a URL or a name such as `nvlabs:ffhq`)
+Reads a StyleGAN2-ADA or StyleGAN3 network pickle (a path, a URL or a name such as `nvlabs:ffhq`)
 without running any code from it, and writes a keras-gans model folder (Keras'
 `config.json` + weights, a sample grid and a model card naming the source and
 NVIDIA's licence) that loads on JAX, TensorFlow and PyTorch with
@@ -25,10 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     parser = subparsers.add_parser(
         "convert",
-        help="convert an NVIDIA StyleGAN2-ADA network pickle into a keras-gans model folder",
+        help="convert an NVIDIA StyleGAN2-ADA or StyleGAN3 pickle into a keras-gans model folder",
         description=(
-            "Converts NVIDIA's StyleGAN2-ADA (or stylegan3's StyleGAN2) network pickle into "
-            "a keras-gans StyleGAN2 folder that loads on every backend. Nothing in the pickle "
+            "Converts NVIDIA's StyleGAN2-ADA or StyleGAN3 network pickle into a keras-gans "
+            "StyleGAN2 / StyleGAN3 folder that loads on every backend. Nothing in the pickle "
             "is run and PyTorch is not needed. Names: " + ", ".join(sorted(PRESETS)) + "."
         ),
     )
@@ -56,13 +56,14 @@ def convert_command(args: argparse.Namespace) -> int:
     if os.path.exists(out) and os.listdir(out):
         raise FileExistsError(f"--out {args.out} exists and is not empty; choose a new folder.")
     from keras_gans import hub
-    from keras_gans.models.stylegan2 import StyleGAN2
+    from keras_gans.models import from_nvlabs
 
     start = time.perf_counter()
-    model = StyleGAN2.from_nvlabs(args.source, cache_dir=args.cache_dir)
+    model = from_nvlabs(args.source, cache_dir=args.cache_dir)
     seconds = time.perf_counter() - start
     height, width, channels = model.image_shape
-    print(f"Converted {args.source} in {seconds:.1f} s: StyleGAN2 {height}x{width}x{channels}"
+    print(f"Converted {args.source} in {seconds:.1f} s: {type(model).__name__} "
+          f"{height}x{width}x{channels}"
           + (f", {model.num_classes} classes" if model.num_classes else ""))  # fmt: skip
     # Written beside the target, then moved: a failed conversion leaves no half folder.
     parent = os.path.dirname(out) or "."

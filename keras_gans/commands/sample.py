@@ -199,11 +199,11 @@ def load_model(source: str, revision: str | None = None):
     from keras_gans.runner.run_folder import RUN_FILE
 
     if is_nvlabs_pickle(source):
-        from keras_gans.models.stylegan2 import StyleGAN2
+        from keras_gans.models import from_nvlabs
 
         if revision is not None:
             raise ValueError("--revision applies to Hub repos, not to NVIDIA pickles.")
-        return StyleGAN2.from_nvlabs(source)
+        return from_nvlabs(source)
     if os.path.exists(os.path.join(source, RUN_FILE)):  # a run folder
         if revision is not None:
             raise ValueError("--revision applies to Hub repos; a run folder has none.")

@@ -38,3 +38,40 @@ def from_pretrained(name_or_path, **kwargs):
 
 
 __all__ += ["from_pretrained"]
+
+
+def from_nvlabs(path_or_url, cache_dir=None, **overrides):
+    """NVIDIA's StyleGAN2-ADA or StyleGAN3 network pickle as the right keras-gans model.
+
+    A name says its family (`nvlabs:ffhq` is StyleGAN2, `nvlabs:stylegan3-t-ffhq-1024`
+    StyleGAN3); a `.pkl` path or URL is read as StyleGAN2 and, when it holds StyleGAN3's
+    alias-free generator, as StyleGAN3. Nothing in the pickle runs.
+
+    Args:
+        path_or_url: a `.pkl` path, an `https://` URL or an `nvlabs:` name.
+        cache_dir: download folder (default `~/.cache/keras_gans/downloads`).
+        **overrides: training options, as `StyleGAN2.from_nvlabs` takes them.
+
+    Example:
+
+    ```python
+    gan = keras_gans.from_nvlabs("nvlabs:stylegan3-r-afhqv2-512")      # a StyleGAN3
+    ```
+    """
+    from keras_gans.convert import presets
+    from keras_gans.convert.pickle_reader import NetworkPickleError
+
+    source = str(path_or_url)
+    if presets.is_preset_name(source):
+        family = presets.lookup(source).get("family", "stylegan2")
+        cls = StyleGAN3 if family == "stylegan3" else StyleGAN2
+        return cls.from_nvlabs(source, cache_dir=cache_dir, **overrides)
+    try:
+        return StyleGAN2.from_nvlabs(source, cache_dir=cache_dir, **overrides)
+    except NetworkPickleError as error:
+        if "StyleGAN3" not in str(error):
+            raise
+    return StyleGAN3.from_nvlabs(source, cache_dir=cache_dir, **overrides)
+
+
+__all__ += ["from_nvlabs"]

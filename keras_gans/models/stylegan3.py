@@ -8,18 +8,19 @@ fine-tune and push like any model.
 import keras
 from keras import ops
 
+from keras_gans.models.mapped_styles import MappedStylesMixin
+from keras_gans.models.sampling import forward
 from keras_gans.models.style_family import StyleFamilyGAN
 from keras_gans.models.stylegan2 import lazy_adam
 from keras_gans.networks import stylegan2 as sg2_networks
 from keras_gans.networks import stylegan3 as networks
-from keras_gans.networks.synthesis import NOISE_MODES
 from keras_gans.objective import stylegan3 as objective
 
 _BACKEND = keras.backend.backend()
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class StyleGAN3(StyleFamilyGAN):
+class StyleGAN3(MappedStylesMixin, StyleFamilyGAN):
     """StyleGAN3 with lazy R1, the discriminator's blur fade-in, truncation and input transforms.
 
     Args:
@@ -186,10 +187,7 @@ class StyleGAN3(StyleFamilyGAN):
             lambda: objective.stylegan3_generator_loss(self, batch_size, labels, sigma),
         )
         self.images_seen.assign_add(ops.cast(batch_size, "float32"))
-        if self.ema_generator is not None:
-            self._update_ema()
-        self.optimizer.iterations.assign_add(1)
-        return self._step_logs(d_loss, g_loss, real_logits, fake_logits)
+        return self._finish_step(d_loss, g_loss, real_logits, fake_logits)
 
     def _update_ema(self):
         """Averages the weights; copies the state (magnitude averages, filters), as NVIDIA."""
@@ -245,37 +243,22 @@ class StyleGAN3(StyleFamilyGAN):
         converted.load_into(model)
         return model
 
-    def _sample(self, inputs, truncation_psi=1.0, truncation_cutoff=None, noise_mode="const",
-                translate=None, rotate=None):  # fmt: skip
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"`noise_mode` must be one of {NOISE_MODES}. Received: {noise_mode!r}")
-        if truncation_cutoff is not None and (
-            isinstance(truncation_cutoff, bool) or int(truncation_cutoff) != truncation_cutoff
-            or truncation_cutoff < 0
-        ):  # fmt: skip
-            raise ValueError(
-                f"`truncation_cutoff` must be None or an integer >= 0 (the number of leading "
-                f"ws truncated, of {self.num_ws}). Received: {truncation_cutoff!r}"
-            )
+    def _synthesize(self, ws, noise_mode="const", translate=None, rotate=None):
         transform = None
         if translate is not None or rotate is not None:
             if translate is not None and len(translate) != 2:
                 raise ValueError(f"`translate` must be (tx, ty). Received: {translate!r}")
             transform = networks.input_transform(translate or (0.0, 0.0), rotate or 0.0)
-        generator = self.sampling_generator
-        truncation_psi = float(truncation_psi)
-        if truncation_psi == 1.0 and transform is None:
-            return generator(inputs, training=False)
-        w = generator.get_layer("mapping")(inputs, training=False)
-        ws = ops.repeat(ops.expand_dims(w, 1), self.num_ws, axis=1)
-        if truncation_psi != 1.0:
-            # w' = w_avg + psi (w - w_avg): trade variety for typicality
-            truncated = self.w_avg + truncation_psi * (ws - self.w_avg)
-            cutoff = self.num_ws if truncation_cutoff is None else int(truncation_cutoff)
-            first = ops.arange(self.num_ws)[None, :, None] < cutoff
-            ws = ops.where(first, truncated, ws)  # only the first `cutoff` ws
-        synthesis = generator.get_layer("synthesis")
+        synthesis = self.sampling_generator.get_layer("synthesis")
         return synthesis(ws, training=False, transform=transform)
+
+    def _sample(self, inputs, truncation_psi=1.0, truncation_cutoff=None, noise_mode="const",
+                translate=None, rotate=None):  # fmt: skip
+        self._check_sampling(truncation_cutoff, noise_mode)
+        if float(truncation_psi) == 1.0 and translate is None and rotate is None:
+            return forward(self.sampling_generator, inputs)
+        ws = self._ws(inputs, truncation_psi, truncation_cutoff)
+        return self._synthesize(ws, noise_mode, translate, rotate)
 
     def generate(self, num_images=None, labels=None, seed=None, latent=None, batch_size=256,
                  truncation_psi=1.0, truncation_cutoff=None, noise_mode="const", translate=None,
