@@ -14,6 +14,7 @@ import pytest
 import keras_gans
 from keras_gans import cli
 from keras_gans.convert import presets
+from keras_gans.convert.pickle_reader import NetworkPickleError
 from tests import helpers
 from tests.http_fixtures import serve_files
 
@@ -240,8 +241,9 @@ def test_bad_pickles_are_refused_in_one_line(tmp_path, capsys):
     payload.write_bytes(pickle.dumps({"G_ema": Payload()}))
     assert "refused" in _convert_fails([str(payload)], tmp_path, capsys)
     assert not marker.exists()
-    sg3 = helpers.shared_fixture("stylegan3/t32-rgb.pkl")
-    assert "StyleGAN3" in _convert_fails([sg3], tmp_path, capsys)
+    sg3 = helpers.shared_fixture("stylegan3/t32-rgb.pkl")  # the CLI converts it as StyleGAN3
+    with pytest.raises(NetworkPickleError, match="StyleGAN3"):
+        keras_gans.StyleGAN2.from_nvlabs(sg3)
     assert "Known names" in _convert_fails(["nvlabs:nope"], tmp_path, capsys)
     assert "is not a file" in _convert_fails([str(tmp_path / "missing.pkl")], tmp_path, capsys)
 
