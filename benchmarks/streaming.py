@@ -34,7 +34,7 @@ WORKER = """
 import json, os, sys, time, warnings
 import keras
 from keras_gans import distribute
-from keras_gans.streaming import ImageFolderStream
+from keras_gans.data import ImageFolderStream
 folder, processes, index, port, batch = {folder!r}, {processes}, {index}, {port}, {batch}
 distribute.initialize(processes, index, f"127.0.0.1:{{port}}" if processes > 1 else None)
 import jax

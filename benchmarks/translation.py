@@ -18,7 +18,7 @@ KERAS_BACKEND=tensorflow python -m benchmarks.translation --edges2digits 5   # q
 ```
 
 `--edges2digits EPOCHS` instead trains Pix2Pix on the offline edges2digits task
-(`keras_gans.data_pairs.edges2digits`: 4,500 train / 500 held-out pairs, 32x32) and
+(`keras_gans.data.edges2digits`: 4,500 train / 500 held-out pairs, 32x32) and
 prints L1, PSNR and SSIM on the held-out pairs, next to the untrained model and
 the mean training digit.
 """
@@ -191,10 +191,10 @@ def ssim(images, targets):
 
 
 def edges2digits_quality(epochs, width=16, batch_size=32):
-    from keras_gans import data_pairs
+    from keras_gans import data
 
-    edges, digits = data_pairs.edges2digits("train")
-    test_edges, test_digits = data_pairs.edges2digits("test")
+    edges, digits = data.edges2digits("train")
+    test_edges, test_digits = data.edges2digits("test")
     keras.utils.set_random_seed(0)
     model = keras_gans.Pix2Pix((32, 32, 1), width=width, seed=0)
 

@@ -348,9 +348,9 @@ def worker(variant, epochs, count):
     import keras
 
     import keras_gans
-    from keras_gans import datasets
+    from keras_gans import data
 
-    images, _ = datasets.load("mnist5k")
+    images, _ = data.load("mnist5k")
     images = images[:count].astype("float32")
     if images.min() < -1 or images.max() > 1:
         raise SystemExit("mnist5k images are not in [-1, 1]")

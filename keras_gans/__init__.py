@@ -50,7 +50,7 @@ _PUBLIC = {
     "recipes": "keras_gans.recipes",
     "runner": "keras_gans.runner",
     "hub": "keras_gans.hub",
-    "datasets": "keras_gans.datasets",
+    "data": "keras_gans.data",
     "images": "keras_gans.images",
 }
 

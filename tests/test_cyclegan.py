@@ -142,11 +142,11 @@ def test_learns_digits2mnist_keeping_the_digit():
     source (agreement near chance: 0.13 measured); the cycle and identity losses
     teach it to keep the digit while changing the style.
     """
-    from keras_gans import data_pairs
+    from keras_gans import data
     from keras_gans.metrics import digits_classifier
     from keras_gans.metrics import translation as scores
 
-    images_a, _, images_b, _ = data_pairs.digits2mnist(32)
+    images_a, _, images_b, _ = data.digits2mnist(32)
     rng = np.random.default_rng(0)
     train_a = images_a[rng.permutation(len(images_a))[:1600]]
     train_b = images_b[rng.permutation(len(images_b))[:1600]]

@@ -1,4 +1,4 @@
-"""Tests of keras_gans.datasets: the offline datasets, folders of images, and the errors."""
+"""Tests of keras_gans.data's data sets: the offline datasets, folders of images, and the errors."""
 
 import os
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_gans import datasets
+from keras_gans import data as datasets
 
 
 def write_images(folder, count, size=(12, 10), mode="L", seed=0):

@@ -418,10 +418,10 @@ def test_fid_and_kid_rank_real_digits_above_corruptions(digits_encoder):
 
 
 def test_label_agreement_compares_the_classifier_reading_with_the_labels_asked_for():
-    from keras_gans import datasets
+    from keras_gans import data
     from keras_gans.metrics import digits_classifier
 
-    images, labels = datasets.load("mnist5k")
+    images, labels = data.load("mnist5k")
     images, labels = np.asarray(images), np.asarray(labels)
     by_label = {digit: images[labels == digit] for digit in range(10)}
 

@@ -126,7 +126,7 @@ JAX_PROCESS = """
 import json, os, sys, tempfile
 import numpy as np, keras
 from keras_gans import distribute
-from keras_gans.streaming import ImageFolderStream
+from keras_gans.data import ImageFolderStream
 processes, index, port = {processes}, {index}, {port}
 distribute.initialize(processes, index, f"127.0.0.1:{{port}}" if processes > 1 else None)
 keras.distribution.set_distribution(distribute.data_parallel())

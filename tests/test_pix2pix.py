@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras_gans
-from keras_gans import data_pairs
+from keras_gans import data
 from tests import helpers
 from tests.test_case import GANTestCase
 
@@ -97,8 +97,8 @@ def held_out_l1(model, sources, targets):
 @pytest.mark.spread_across_backends  # a learning test: one backend of a run
 def test_learns_edges2digits():
     """On held-out pairs of real digits, a short run beats the untrained model's L1 by far."""
-    edges, digits = data_pairs.edges2digits("train")
-    test_edges, test_digits = data_pairs.edges2digits("test", num_test=500)
+    edges, digits = data.edges2digits("train")
+    test_edges, test_digits = data.edges2digits("test", num_test=500)
     model = keras_gans.Pix2Pix((32, 32, 1), width=8, seed=0)
     untrained = held_out_l1(model, test_edges, test_digits)
     model.compile(

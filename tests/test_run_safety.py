@@ -270,14 +270,14 @@ def test_model_files_that_are_missing_or_damaged_say_so(tmp_path, capsys):
 
 
 def test_damaged_images_and_empty_class_folders_are_named(tmp_path, capsys):
-    from keras_gans import cli, datasets
+    from keras_gans import cli, data
     from tests.test_datasets import write_images
 
     write_images(tmp_path / "imgs" / "a", 4, size=(8, 8))
     write_images(tmp_path / "imgs" / "b", 4, size=(8, 8), seed=1)
     (tmp_path / "imgs" / "c").mkdir()
     with pytest.raises(ValueError, match=r"\['c'\].*hold no images"):
-        datasets.load(str(tmp_path / "imgs"))
+        data.load(str(tmp_path / "imgs"))
     (tmp_path / "imgs" / "c").rmdir()
     good = (tmp_path / "imgs" / "b" / "1_0.png").read_bytes()
     (tmp_path / "imgs" / "b" / "1_0.png").write_bytes(good[: len(good) // 2])  # valid header

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_gans.streaming import ImageFolderStream
+from keras_gans.data import ImageFolderStream
 from tests import helpers
 
 
@@ -127,7 +127,7 @@ def test_decoding_holds_about_one_batch_in_memory(tmp_path):
 PEAK_MEMORY = """
 import json, sys, warnings
 import keras, keras_gans
-from keras_gans.streaming import ImageFolderStream
+from keras_gans.data import ImageFolderStream
 
 def kib(field):
     for line in open("/proc/self/status"):
@@ -171,7 +171,7 @@ def test_training_on_a_folder_four_times_larger_needs_no_more_memory(tmp_path):
 
 
 def test_tf_data_wraps_the_same_batches(labelled):
-    from keras_gans.streaming import tf_dataset
+    from keras_gans.data import tf_dataset
 
     stream = ImageFolderStream(labelled, batch_size=16, image_size=8, seed=2)
     batches = list(tf_dataset(stream).as_numpy_iterator())
@@ -185,7 +185,7 @@ def test_the_runner_streams_a_folder_and_resumes_it_exactly(tmp_path, labelled):
     import keras
 
     from keras_gans import runner
-    from keras_gans.runner import training_data
+    from keras_gans.data import reference
 
     common = dict(data=str(labelled), image_size=8, batch_size=8, evaluate=False, verbose=0)
     common["model_overrides"] = {"width": 8}
@@ -212,8 +212,8 @@ def test_the_runner_streams_a_folder_and_resumes_it_exactly(tmp_path, labelled):
         else:
             np.testing.assert_array_equal(np.array(a), np.array(b))
     stream = ImageFolderStream(str(labelled), batch_size=8, image_size=8)
-    references = training_data.reference_images(stream, limit=12)
+    references = reference.reference_images(stream, limit=12)
     assert references.shape == (12, 8, 8, 1) and np.abs(references).max() <= 1
-    assert "12 images sampled" in training_data.reference_description(stream, limit=12)
+    assert "12 images sampled" in reference.reference_description(stream, limit=12)
     with pytest.raises(ValueError, match="--stream decodes an image folder"):
         runner.train("cgan.mnist5k", tmp_path / "x", stream=True, epochs=1, verbose=0)

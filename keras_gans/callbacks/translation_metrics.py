@@ -43,7 +43,7 @@ class TranslationMetrics(keras.callbacks.Callback):
     Example:
 
     ```python
-    test_edges, test_digits = data_pairs.edges2digits("test")
+    test_edges, test_digits = keras_gans.data.edges2digits("test")
     metrics = TranslationMetrics({None: {"sources": test_edges, "targets": test_digits}})
     pix2pix.fit((edges, digits), epochs=5, callbacks=[metrics])
     metrics.history[-1]   # {'epoch': 5, 'l1': 0.1, 'psnr': 17.2, 'ssim': 0.71}

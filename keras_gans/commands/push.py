@@ -38,7 +38,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def push_command(args: argparse.Namespace) -> int:
     """Runs `keras-gans push` with parsed `args`; returns the exit status."""
-    from keras_gans import datasets, hub, runner
+    from keras_gans import hub, runner
+    from keras_gans.data import builtin
 
     model, run = runner.load_run_model(args.run_dir)
     recipe = run.get("recipe") or {}
@@ -60,7 +61,7 @@ def push_command(args: argparse.Namespace) -> int:
         private=True if args.private else None,
         token=args.token,
         include_optimizer=args.include_optimizer,
-        dataset=None if dataset is None or datasets.is_folder(dataset) else dataset,
+        dataset=None if dataset is None or builtin.is_folder(dataset) else dataset,
         training_info={k: v for k, v in training_info.items() if v is not None},
         metrics=metrics or None,
     )

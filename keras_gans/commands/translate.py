@@ -64,7 +64,7 @@ def input_files(inputs) -> list[str]:
         FileNotFoundError: an input does not exist.
         ValueError: a folder holds no images, or two inputs share a file name.
     """
-    from keras_gans.datasets import IMAGE_EXTENSIONS
+    from keras_gans.data.folders import IMAGE_EXTENSIONS
 
     paths = []
     for source in inputs:

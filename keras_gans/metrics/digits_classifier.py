@@ -11,7 +11,7 @@ import os
 import keras
 import numpy as np
 
-from keras_gans import datasets
+from keras_gans.data import builtin, pixels
 from keras_gans.metrics.extractors import FeatureExtractor, register_extractor
 from keras_gans.utils import files
 
@@ -67,7 +67,7 @@ def offline_extractor(weights: str | None = None):
     encoder = keras.Model(classifier.input, classifier.get_layer("features").output)
 
     def to_28x28(images):
-        return datasets.resize_images(images, 28)
+        return pixels.resize_images(images, 28)
 
     return FeatureExtractor(encoder, name=OFFLINE_EXTRACTOR, preprocess=to_28x28, channels=(1,))
 
@@ -91,7 +91,7 @@ def digit_classifier(weights: str | None = None):
     classifier = _trained_classifier(weights)
 
     def classify(images):
-        resized = datasets.resize_images(np.asarray(images, "float32"), 28)
+        resized = pixels.resize_images(np.asarray(images, "float32"), 28)
         return keras.ops.convert_to_numpy(classifier.predict(resized, batch_size=250, verbose=0))
 
     return classify
@@ -136,7 +136,7 @@ def _trained_classifier(weights=None):
 
 def _train_classifier(classifier, path):
     print(f"Training the offline feature extractor ({OFFLINE_EXTRACTOR}) once; cached at {path}")
-    images, labels = datasets.load("mnist5k")
+    images, labels = builtin.load("mnist5k")
     keras.utils.set_random_seed(0)
     classifier.compile(
         optimizer=keras.optimizers.Adam(1e-3),

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans import data_checks
+from keras_gans.data import checks as data_checks
 from keras_gans.models.base import BaseGAN
 from keras_gans.networks.conditional import conditional_discriminator, conditional_generator
 from keras_gans.networks.dense import check_image_shape, check_latent_dim

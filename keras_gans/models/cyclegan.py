@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gans.data_pairs import UnpairedBatches
+from keras_gans.data.pairs import UnpairedBatches
 from keras_gans.models.translation import (
     NetworkGroup,
     TranslationModel,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 
 from keras_gans import callbacks as gan_callbacks
-from keras_gans import datasets, hub
+from keras_gans import hub
+from keras_gans.data import builtin
+from keras_gans.data.reference import reference_images
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.runner.run_folder import MODEL_FILE, RUN_FILE, read_run
 from keras_gans.runner.summary import card_metrics, label_agreement, named_metrics
-from keras_gans.runner.training_data import reference_images
 from keras_gans.utils.files import read_json
 
 
@@ -56,7 +57,7 @@ def evaluate(
         or (recipe_info.get("evaluation") or {}).get("extractor")
         or digits_classifier.default_extractor(channels)
     )
-    real = datasets.load(dataset, image_size=model.image_shape[:2], dtype="uint8")
+    real = builtin.load(dataset, image_size=model.image_shape[:2], dtype="uint8")
     if real.image_shape != model.image_shape:
         raise ValueError(
             f"{dataset!r} holds {real.image_shape} images; the model makes {model.image_shape}."

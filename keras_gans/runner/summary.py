@@ -6,7 +6,7 @@ import os
 import sys
 
 from keras_gans import callbacks as gan_callbacks
-from keras_gans import datasets
+from keras_gans.data import builtin
 from keras_gans.hub import card as model_card
 from keras_gans.metrics import digits_classifier
 from keras_gans.runner import run_folder
@@ -83,7 +83,7 @@ def write_card(model, recipe, run, out_dir, grid_path):
     card = model_card.make_model_card(
         model,
         repo_id=recipe.repo_id,
-        dataset=recipe.dataset_name if not datasets.is_folder(recipe.dataset_name) else None,
+        dataset=recipe.dataset_name if not builtin.is_folder(recipe.dataset_name) else None,
         training_info=training_info,
         metrics=metrics or None,
         include_optimizer=True,

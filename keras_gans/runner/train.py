@@ -22,6 +22,7 @@ import keras
 from keras_gans import callbacks as gan_callbacks
 from keras_gans import distribute, recipes
 from keras_gans.callbacks.backup_and_restore import restore_backup
+from keras_gans.data.reference import reference_description, reference_images
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.models import from_pretrained
 from keras_gans.recipes import Recipe
@@ -35,15 +36,7 @@ from keras_gans.runner.run_callbacks import (
     SafeBackupAndRestore,
     weights_are_finite,
 )
-from keras_gans.runner.training_data import (
-    check_data_fits,
-    data_name,
-    fit_inputs,
-    load_training_data,
-    num_images,
-    reference_description,
-    reference_images,
-)
+from keras_gans.runner.training_data import check_data_fits, fit_inputs, load_training_data
 from keras_gans.utils import files
 from keras_gans.utils.device import describe_device
 from keras_gans.utils.version import VERSION
@@ -258,7 +251,7 @@ def _train_into(
         "keras_gans_version": VERSION,
         "keras_version": keras.__version__,
         "dataset": recipe.dataset_name,
-        "num_images": num_images(images_data),
+        "num_images": images_data.num_images,
         "processes": setup.num_processes,
         "image_shape": list(images_data.image_shape),
         "model_overrides": model_overrides or {},
@@ -307,8 +300,8 @@ def _train_into(
     if lr_scale is not None:
         run_callbacks.append(LearningRateScale(lr_scale))  # after the backup is restored
     print(
-        f"Training {recipe.name}: {recipe.model_class} on {num_images(images_data)} images of "
-        f"{'x'.join(map(str, images_data.image_shape))} from {data_name(images_data)}, "
+        f"Training {recipe.name}: {recipe.model_class} on {images_data.num_images} images of "
+        f"{'x'.join(map(str, images_data.image_shape))} from {images_data.name}, "
         f"{keras.backend.backend()} backend on {run['device']}, "
         f"epochs {initial_epoch + 1}-{epochs}, batch size {recipe.batch_size} -> {out_dir}"
     )

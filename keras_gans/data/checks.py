@@ -105,7 +105,7 @@ def check_images(images, image_shape, argument="x"):
             f"`{argument}` must hold pixel values in [-1, 1] (the generator ends "
             f"in tanh); received values in [{low}, {high}]. For uint8 images in "
             "[0, 255] use `images.astype('float32') / 127.5 - 1`, or "
-            "`keras_gans.datasets.scale_images(images)`."
+            "`keras_gans.data.scale_images(images)`."
         )
 
 
