@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import keras_gans
-from keras_gans import datasets, recipes, runner
+from keras_gans import data, recipes, runner
 from keras_gans.metrics import digits_classifier, extractors
 from keras_gans.metrics.extractors import FeatureExtractor
 from tests import helpers
@@ -23,11 +23,13 @@ TINY = {
     "DCGAN": {"width": 8},
     "ConditionalGAN": {"width": 8},
     "StyleGAN2": {"channel_base": 32, "channel_max": 8, "mapping_layers": 1},
+    "StyleGAN3": {"channel_base": 64, "channel_max": 8, "mapping_layers": 1, "num_layers": 4,
+                  "d_channel_base": 32, "d_channel_max": 8},
     "R3GAN": {"width": 8, "cardinality": 2, "blocks": 1},
     "Pix2Pix": {"width": 4},
     "CycleGAN": {"width": 4, "num_blocks": 1},
 }
-# Offline tasks of the translation recipes (datasets.OFFLINE holds the image datasets).
+# Offline tasks of the translation recipes (data.OFFLINE holds the image datasets).
 OFFLINE_TASKS = ("edges2digits", "digits2mnist")
 
 
@@ -46,7 +48,7 @@ def pixel_extractor():
     """A cheap stand-in for the offline classifier: 4x4 average-pooled pixels."""
 
     def features(images):
-        images = datasets.resize_images(np.asarray(images), 4)
+        images = data.resize_images(np.asarray(images), 4)
         return images.reshape(len(images), -1)
 
     return FeatureExtractor(features, name="pooled_pixels")
@@ -85,7 +87,7 @@ def test_recipe_parses_and_says_everything(name):
     assert re.fullmatch(r"keras-gans/[a-z0-9-]+", recipe.repo_id)
     for role in recipe.optimizer_roles:
         assert isinstance(runner.build_optimizer(recipe.optimizers[role]), keras.optimizers.Adam)
-    offline = recipe.dataset_name in (*datasets.OFFLINE, *OFFLINE_TASKS)
+    offline = recipe.dataset_name in (*data.OFFLINE, *OFFLINE_TASKS)
     rows = recipes.results(name)
     if offline:
         # Offline datasets run here, so their results must be measured, with a protocol.
@@ -325,7 +327,7 @@ def test_offline_extractor_is_trained_once_and_separates_digits(tmp_path, monkey
     )  # 6 in real use; 1 keeps torch quick
     extractor = digits_classifier.offline_extractor()
     assert os.path.exists(tmp_path / "extractors" / "mnist5k_classifier.weights.h5")
-    images, labels = datasets.load("digits", image_size=28)
+    images, labels = data.load("digits", image_size=28)
     features = extractor(images[:200])
     assert features.shape == (200, 128)
     # Same-class features are closer than other-class ones: the features know digits.
