@@ -202,7 +202,7 @@ class CycleGAN(TranslationModel):
         """Trains on two unpaired domains: `fit((images_a, images_b))` or `fit(images_a, images_b)`.
 
         The arrays (or indexable image readers such as
-        `keras_gans.data_pairs.ImageFiles`) may differ in length: an epoch
+        `keras_gans.data.pairs.ImageFiles`) may differ in length: an epoch
         covers the longer domain while the shorter one is reshuffled and
         cycled. `batch_size` defaults to 1, the paper's. A `PyDataset` or
         `tf.data.Dataset` yielding `(batch_a, batch_b)` works too.

@@ -156,7 +156,7 @@ class Pix2Pix(TranslationModel):
 
         Arrays must hold as many sources as targets, shaped like the model's
         `source_shape` and `target_shape`, in [-1, 1]. A dataset, `PyDataset`
-        or `keras_gans.data_pairs.paired_folders` yielding `(sources, targets)`
+        or `keras_gans.data.pairs.paired_folders` yielding `(sources, targets)`
         batches works too; other arguments as in `keras.Model.fit`.
         """
         self._check_fit_arguments(batch_size, kwargs)

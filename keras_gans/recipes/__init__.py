@@ -111,7 +111,7 @@ class Recipe:
         optimizers: `{"discriminator": {...}, "generator": {...}}`, each a
             `keras.optimizers` class name under `"class"` and its config.
         training: `batch_size`, `epochs`, `seed`.
-        dataset: `name` (a `keras_gans.datasets` name or a folder) and
+        dataset: `name` (a `keras_gans.data` name or a folder) and
             optionally `image_size` and `max_images`.
         hub: `repo_id`, the Hub repo the recipe publishes to.
         evaluation: metrics during training: `extractor`, `num_samples`,
