@@ -26,7 +26,7 @@ echo "wheel check: keras-gans --help ${help_s} s, python -c 'import keras' ${ker
 python -c "import sys; sys.exit(not float('$help_s') <= float('$keras_s') / 2)" \
     || { echo "wheel check: --help is slower than half of 'import keras'"; exit 1; }
 "$work/venv/bin/keras-gans" list | tee "$work/list.txt" | tail -n 3
-for recipe in dcgan.mnist5k cgan.mnist5k gan.digits wgan_gp.fashion_mnist sngan.cifar10; do
+for recipe in dcgan.mnist5k cgan.mnist5k gan.digits wgan_gp.fashion_mnist sngan.cifar10 stylegan3.mnist5k; do
     grep -q "$recipe" "$work/list.txt" || { echo "wheel check: $recipe missing from list"; exit 1; }
 done
 "$work/venv/bin/keras-gans" --backend tensorflow train gan.digits --epochs 1 --max-images 64 \

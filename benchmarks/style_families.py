@@ -97,11 +97,22 @@ FIELDS = [
 # Small but complete networks: a 64x64 step about a second or less on 2 CPU cores (torch).
 SETTINGS = {
     "stylegan2": dict(latent_dim=64, mapping_layers=2, channel_base=1024, channel_max=64),
+    # StyleGAN3-T as the stylegan3.mnist5k recipe sizes it (8 alias-free layers), RGB here
+    "stylegan3": dict(
+        latent_dim=32,
+        mapping_layers=2,
+        num_layers=8,
+        channel_base=1024,
+        channel_max=32,
+        d_channel_base=1024,
+        d_channel_max=64,
+    ),
     "r3gan": dict(latent_dim=64, width=24, cardinality=4, blocks=1, expansion=2),
 }
 # Model options that decide the work of a step, written into the `settings` column.
 RECORDED = {
     "stylegan2": ("r1_gamma", "r1_interval", "pl_weight", "pl_interval", "ema_decay"),
+    "stylegan3": ("config", "r1_gamma", "r1_interval", "ema_decay"),
     "r3gan": ("gamma", "ema_decay"),
 }
 
@@ -112,7 +123,8 @@ def build(name, size):
     import keras_gans
 
     keras.utils.set_random_seed(0)
-    cls = keras_gans.StyleGAN2 if name == "stylegan2" else keras_gans.R3GAN
+    classes = {"stylegan2": keras_gans.StyleGAN2, "stylegan3": keras_gans.StyleGAN3}
+    cls = classes.get(name, keras_gans.R3GAN)
     model = cls(image_shape=(size, size, 3), seed=0, **SETTINGS[name])
     model.compile()
     return model
@@ -128,7 +140,21 @@ def objective_calls(name, model):
     from keras import ops
 
     from keras_gans.objective import stylegan2 as objective
+    from keras_gans.objective import stylegan3
 
+    if name == "stylegan3":  # T config: no blur (sigma 0), so the step's blur is a no-op
+
+        def g_loss(real, _):
+            loss = stylegan3.stylegan3_generator_loss(model, ops.shape(real)[0], None, 0.0)
+            model.images_seen.assign_add(ops.cast(ops.shape(real)[0], "float32"))
+            return loss
+
+        return (
+            lambda real, r1_mask: stylegan3.stylegan3_discriminator_loss(
+                model, real, None, r1_mask, 0.0
+            ),
+            g_loss,
+        )
     if name == "stylegan2":
         return (
             lambda real, r1_mask: objective.stylegan2_discriminator_loss(
@@ -151,18 +177,21 @@ def update_ema(model, step):
 
     decay = ops.minimum(model.ema_decay, (1.0 + step) / (10.0 + step))
     for average, weight in zip(model.ema_generator.weights, model.generator.weights):
-        average.assign(weight + decay * (average - weight))
+        if weight.trainable or type(model).__name__ != "StyleGAN3":
+            average.assign(weight + decay * (average - weight))
+        else:  # StyleGAN3 copies its state (magnitude averages, filters), as NVIDIA does
+            average.assign(weight)
 
 
 def masks(name, model, step):
     """The lazy-regularisation masks of `step` (counted from 0): 1.0 when the penalty runs."""
-    if name != "stylegan2":
+    if name == "r3gan":
         return 1.0, 1.0
 
     def mask(interval):
         return 1.0 if interval <= 1 else float(step % interval == 0)
 
-    return mask(model.r1_interval), mask(model.pl_interval)
+    return mask(model.r1_interval), mask(getattr(model, "pl_interval", 1))
 
 
 def hand_written_loop(backend, name, model):
@@ -286,7 +315,8 @@ def trained_state(model):
 
     networks = (model.generator, model.discriminator, model.ema_generator)
     state = [v for network in networks for v in network.weights]
-    state += [getattr(model, key) for key in ("w_avg", "pl_mean") if hasattr(model, key)]
+    state += [getattr(model, key) for key in ("w_avg", "pl_mean", "images_seen")
+              if hasattr(model, key)]  # fmt: skip
     return [ops.convert_to_numpy(v) for v in state]
 
 
@@ -370,7 +400,7 @@ def markdown_table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
-    parser.add_argument("--models", nargs="+", default=["stylegan2", "r3gan"])
+    parser.add_argument("--models", nargs="+", default=["stylegan2", "stylegan3", "r3gan"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--steps", type=int, default=4, help="timed steps")
     parser.add_argument("--warmup-steps", type=int, default=1, help="steps of the warm-up epoch")

@@ -1,10 +1,10 @@
 """The zoo's recipes as package data, and the one registry that reads them.
 
-A recipe is a TOML file `<arch>.<dataset>.toml` beside this module (timm-style
+A recipe is a TOML file `<arch>.<dataset>.toml` in the repository's `zoo/` (timm-style
 names such as `dcgan.mnist5k`) holding the model class and config, both
 optimizers, batch size, epochs, seed, the dataset, the Hub repo it publishes to
 and how it is evaluated. What each recipe was measured to reach lives in one
-place, `results.csv` beside it, one row per measured run (written by
+place, `zoo/results.csv`, one row per measured run (written by
 `keras-gans train ... --record`); TOML files hold no results.
 
 A folder named by `$KERAS_GANS_ZOO` adds recipes (and overrides built-in ones of
@@ -76,6 +76,7 @@ ARCHITECTURE_BASES = {
     "wgan_gp": "wgan_gp.fashion_mnist",
     "sngan": "sngan.cifar10",
     "stylegan2": "stylegan2.folder64",
+    "stylegan3": "stylegan3.mnist5k",
     "r3gan": "r3gan.cifar10",
     "pix2pix": "pix2pix.facades",
     "cyclegan": "cyclegan.horse2zebra",
@@ -271,7 +272,8 @@ def check(recipe: Recipe, where: str) -> None:
 
 
 def _builtin_folder():
-    return importlib.resources.files(__name__)
+    """The built-in recipes: the repository's `zoo/`, installed as the `keras_gans.zoo` package."""
+    return importlib.resources.files("keras_gans.zoo")
 
 
 def recipe_files() -> dict[str, str]:
