@@ -34,7 +34,7 @@ NEVER_RUN = "raise SystemExit('the embedded source must never run')\n"
 
 
 def _fixture(name):
-    return helpers.shared_fixture(name)
+    return pathlib.Path(helpers.shared_fixture(name))
 
 
 def _mapping(record, z, c):

@@ -77,7 +77,7 @@ class ConvertedStyleGAN2:
     Attributes:
         options: `keras_gans.StyleGAN2` keyword arguments giving the pickle's architecture.
         generator, ema_generator, discriminator: NVIDIA's `G`, `G_ema` and `D` records
-            (`discriminator` is None for a pickle holding generators only).
+            (`generator` and `discriminator` are None in a pickle without them).
         ada_p: the augmentation probability of the pickle's ADA pipeline, or None.
     """
 
@@ -87,11 +87,14 @@ class ConvertedStyleGAN2:
     discriminator: PersistentRecord | None
     ada_p: float | None = None
 
+    def load_generator(self, generator, record: PersistentRecord) -> None:
+        load_generator(generator, record)
+
     def load_into(self, model) -> None:
-        """Copies every tensor into `model`, a `StyleGAN2` built with `self.options`."""
+        """Copies every tensor into `model`, a model built with `self.options`."""
         ema = model.ema_generator if model.ema_generator is not None else model.generator
-        load_generator(ema, self.ema_generator)
-        load_generator(model.generator, self.generator or self.ema_generator)
+        self.load_generator(ema, self.ema_generator)
+        self.load_generator(model.generator, self.generator or self.ema_generator)
         if self.discriminator is not None:
             load_discriminator(model.discriminator, self.discriminator)
         w_avg = self.ema_generator.child("mapping").buffers["w_avg"]
@@ -103,16 +106,30 @@ class ConvertedStyleGAN2:
 def read_stylegan2(path_or_url, cache_dir=None) -> ConvertedStyleGAN2:
     """Reads a StyleGAN2 network pickle (a path, URL or `nvlabs:` name) without running it.
 
+    Args:
+        path_or_url: a `.pkl` path, an `http(s)://` URL or a name from `presets`.
+        cache_dir: where URLs are downloaded (default `~/.cache/keras_gans/downloads`).
+
     Raises:
         NetworkPickleError: the file is not a StyleGAN2 network pickle (one line saying
             what it holds instead), is truncated, or carries code to run.
     """
+    return read_networks(path_or_url, cache_dir, ConvertedStyleGAN2, generator_options,
+                         discriminator_options)  # fmt: skip
+
+
+read = read_stylegan2
+
+
+def read_networks(path_or_url, cache_dir, converted_class, generator_options,
+                  discriminator_options):  # fmt: skip
+    """The pickle's networks and options, as `converted_class` (the StyleGAN2 or 3 one)."""
+    family = converted_class.__name__.removeprefix("Converted")
     path, source = resolve_source(path_or_url, cache_dir)
     content = read_pickle(path)
-    networks = _networks(content, path)
-    g_ema = networks["G_ema"]
-    options = generator_options(g_ema)
-    if networks.get("D") is not None:
+    networks = _networks(content, os.path.basename(path), family)
+    options = generator_options(networks["G_ema"])
+    if networks["D"] is not None:
         options.update(discriminator_options(networks["D"], options))
     options["pretrained_source"] = _describe_source(source, options, content)
     options["ema_warmup"] = False
@@ -120,14 +137,13 @@ def read_stylegan2(path_or_url, cache_dir=None) -> ConvertedStyleGAN2:
     pipe = content.get("augment_pipe")
     if isinstance(pipe, PersistentRecord) and "p" in pipe.buffers:
         ada_p = float(np.asarray(pipe.buffers["p"]).reshape(-1)[0])
-    return ConvertedStyleGAN2(options, networks.get("G"), g_ema, networks.get("D"), ada_p)
+    return converted_class(options, networks["G"], networks["G_ema"], networks["D"], ada_p)
 
 
-def _networks(content, path):
-    name = os.path.basename(path)
+def _networks(content, name, family):
     if not isinstance(content, dict):
         raise NetworkPickleError(
-            f"{name} is not a StyleGAN2 network pickle: it holds a {type(content).__name__}, "
+            f"{name} is not a {family} network pickle: it holds a {type(content).__name__}, "
             "not a dict with 'G', 'D' and 'G_ema'."
         )
     g_ema = content.get("G_ema")
@@ -135,13 +151,16 @@ def _networks(content, path):
         found = {key: getattr(value, "class_name", type(value).__name__)
                  for key, value in content.items()}  # fmt: skip
         raise NetworkPickleError(
-            f"{name} is not a StyleGAN2 network pickle: it has no 'G_ema' Generator "
+            f"{name} is not a {family} network pickle: it has no 'G_ema' Generator "
             f"(it holds {found})."
         )
     synthesis = g_ema.children.get("synthesis")
-    if synthesis is not None and "input" in synthesis.children:
+    alias_free = synthesis is not None and "input" in synthesis.children
+    if alias_free != (family == "StyleGAN3"):
+        other = "StyleGAN3" if alias_free else "StyleGAN2"
         raise NetworkPickleError(
-            f"{name} holds a StyleGAN3 (alias-free) generator, not a StyleGAN2 one."
+            f"{name} holds a {other} generator, not a {family} one: convert it with "
+            f"keras_gans.{other}.from_nvlabs (or keras_gans.from_nvlabs, which picks the family)."
         )
     for key, expected in (("G", "Generator"), ("D", "Discriminator")):
         value = content.get(key)
@@ -301,7 +320,7 @@ class _Tensors:
                 if name not in self.used and name.rsplit(".", 1)[-1] not in ignore]  # fmt: skip
         if left:
             raise NetworkPickleError(
-                f"{self.prefix} has tensors keras-gans' StyleGAN2 has no place for: {left[:8]}."
+                f"{self.prefix} has tensors keras-gans' network has no place for: {left[:8]}."
             )
 
 

@@ -26,14 +26,10 @@ converted.load_into(gan)                                            # what from_
 
 from __future__ import annotations
 
-import dataclasses
-import os
-
 import numpy as np
 
 from keras_gans.convert import stylegan2 as sg2
 from keras_gans.convert.pickle_reader import NetworkPickleError, PersistentRecord
-from keras_gans.convert.pickle_reader import read_network_pickle as read_pickle
 from keras_gans.networks import alias_free as networks
 
 # What a pickle fixes: the networks' shapes and every setting that changes their outputs.
@@ -54,8 +50,7 @@ _LAYER_ATTRIBUTES = (
 )  # fmt: skip
 
 
-@dataclasses.dataclass
-class ConvertedStyleGAN3:
+class ConvertedStyleGAN3(sg2.ConvertedStyleGAN2):
     """An NVIDIA StyleGAN3 pickle read into keras-gans terms (`read_stylegan3`).
 
     Attributes:
@@ -65,23 +60,8 @@ class ConvertedStyleGAN3:
         ada_p: the augmentation probability of the pickle's ADA pipeline, or None.
     """
 
-    options: dict
-    generator: PersistentRecord | None
-    ema_generator: PersistentRecord
-    discriminator: PersistentRecord | None
-    ada_p: float | None = None
-
-    def load_into(self, model) -> None:
-        """Copies every tensor into `model`, a `StyleGAN3` built with `self.options`."""
-        ema = model.ema_generator if model.ema_generator is not None else model.generator
-        load_generator(ema, self.ema_generator)
-        load_generator(model.generator, self.generator or self.ema_generator)
-        if self.discriminator is not None:
-            sg2.load_discriminator(model.discriminator, self.discriminator)
-        w_avg = self.ema_generator.child("mapping").buffers["w_avg"]
-        model.w_avg.assign(np.asarray(w_avg, "float32"))
-        if self.ada_p is not None and getattr(model, "ada", None) is not None:
-            model.ada.p.assign(self.ada_p)
+    def load_generator(self, generator, record: PersistentRecord) -> None:
+        load_generator(generator, record)
 
 
 def read_stylegan3(path_or_url, cache_dir=None) -> ConvertedStyleGAN3:
@@ -96,44 +76,11 @@ def read_stylegan3(path_or_url, cache_dir=None) -> ConvertedStyleGAN3:
             what it holds instead), is truncated, carries code to run, or its layers do
             not follow the alias-free layout.
     """
-    path, source = sg2.resolve_source(path_or_url, cache_dir)
-    content = read_pickle(path)
-    networks_ = _networks(content, path)
-    g_ema = networks_["G_ema"]
-    options = generator_options(g_ema)
-    if networks_.get("D") is not None:
-        options.update(discriminator_options(networks_["D"], options))
-    options["pretrained_source"] = sg2._describe_source(source, options, content)
-    options["ema_warmup"] = False
-    ada_p = None
-    pipe = content.get("augment_pipe")
-    if isinstance(pipe, PersistentRecord) and "p" in pipe.buffers:
-        ada_p = float(np.asarray(pipe.buffers["p"]).reshape(-1)[0])
-    return ConvertedStyleGAN3(options, networks_.get("G"), g_ema, networks_.get("D"), ada_p)
+    return sg2.read_networks(path_or_url, cache_dir, ConvertedStyleGAN3, generator_options,
+                             discriminator_options)  # fmt: skip
 
 
-def _networks(content, path):
-    name = os.path.basename(path)
-    g_ema = content.get("G_ema") if isinstance(content, dict) else None
-    if not isinstance(g_ema, PersistentRecord) or g_ema.class_name != "Generator":
-        found = ({key: getattr(value, "class_name", type(value).__name__)
-                  for key, value in content.items()} if isinstance(content, dict)
-                 else type(content).__name__)  # fmt: skip
-        raise NetworkPickleError(
-            f"{name} is not a StyleGAN3 network pickle: it has no 'G_ema' Generator "
-            f"(it holds {found})."
-        )
-    synthesis = g_ema.children.get("synthesis")
-    if synthesis is None or "input" not in synthesis.children:
-        raise NetworkPickleError(
-            f"{name} holds a StyleGAN2 generator, not a StyleGAN3 (alias-free) one: "
-            "convert it with keras_gans.StyleGAN2.from_nvlabs."
-        )
-    for key, expected in (("G", "Generator"), ("D", "Discriminator")):
-        value = content.get(key)
-        if value is not None and getattr(value, "class_name", None) != expected:
-            raise NetworkPickleError(f"{name}: '{key}' is not a {expected} ({value!r}).")
-    return {key: content.get(key) for key in ("G", "G_ema", "D")}
+read = read_stylegan3
 
 
 # Architecture ------------------------------------------------------------------------

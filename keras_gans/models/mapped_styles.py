@@ -14,6 +14,25 @@ from keras_gans.networks.synthesis import NOISE_MODES
 class MappedStylesMixin:
     """`latents_to_ws`, `ws_to_images`, `mix_styles` and `project` for a mapped generator."""
 
+    @classmethod
+    def _from_converted(cls, converter, path_or_url, cache_dir, overrides, defaults=()):
+        """A model built and loaded from `converter.read(path_or_url)` (what `from_nvlabs` does).
+
+        `converter` is `keras_gans.convert.stylegan2` or `.stylegan3`; `overrides` may hold
+        training options only, `defaults` are training options the conversion prefers.
+        """
+        fixed = sorted(set(overrides) & set(converter.ARCHITECTURE_OPTIONS))
+        if fixed:
+            raise ValueError(
+                f"{', '.join(fixed)} come from the pickle and cannot be overridden; "
+                f"`{cls.__name__}.from_nvlabs` takes training options (r1_gamma, ada_target, "
+                "ema_decay, ...)."
+            )
+        converted = converter.read(path_or_url, cache_dir=cache_dir)
+        model = cls(**{**converted.options, **dict(defaults), **overrides})
+        converted.load_into(model)
+        return model
+
     def _check_sampling(self, truncation_cutoff, noise_mode):
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"`noise_mode` must be one of {NOISE_MODES}. Received: {noise_mode!r}")

@@ -135,6 +135,16 @@ class SamplingMixin:
         images = gan.generate(16, seed=0)
         ```
         """
+        generator = self.sampling_generator
+
+        def sample_batch(inputs, size):
+            return forward(generator, inputs, size)
+
+        return self._generate_in_batches(num_images, labels, seed, latent, batch_size,
+                                         sample_batch)  # fmt: skip
+
+    def _generate_in_batches(self, num_images, labels, seed, latent, batch_size, sample_batch):
+        """`generate`'s argument checks and batch loop; `sample_batch(inputs, size)` -> images."""
         if num_images is not None and np.ndim(num_images) > 0:
             if latent is not None:
                 raise ValueError("Give the latent vectors once: as `latent=` or positionally.")
@@ -143,16 +153,17 @@ class SamplingMixin:
             isinstance(num_images, bool) or not float(num_images).is_integer()
         ):
             raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
+        if isinstance(batch_size, bool) or not float(batch_size).is_integer() or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
         latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
         self._sync_training_state()
-        generator = self.sampling_generator
         batch_size = min(int(batch_size), len(latent))
         batches = []
         for start in range(0, len(latent), batch_size):
             inputs = latent[start : start + batch_size]
             if labels is not None:
                 inputs = [inputs, labels[start : start + batch_size]]
-            batches.append(forward(generator, inputs, batch_size))
+            batches.append(np.asarray(sample_batch(inputs, batch_size)))
         return np.concatenate(batches).astype("float32")
 
     def export(self, filepath, format="tf_saved_model", **kwargs):

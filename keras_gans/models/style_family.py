@@ -110,22 +110,12 @@ class StyleFamilyGAN(BaseGAN):
                 f"Unexpected arguments: {unknown}. {type(self).__name__}.generate takes "
                 f"{', '.join(self.SAMPLING_OPTIONS)}."
             )
-        if num_images is not None and np.ndim(num_images) > 0:
-            latent, num_images = num_images, None  # generate(latent_array)
-        if num_images is not None and (
-            isinstance(num_images, bool) or not float(num_images).is_integer()
-        ):
-            raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
-        latent, labels = self._resolve_generate_inputs(num_images, labels, seed, latent)
-        self._sync_training_state()
-        batches = []
-        for start in range(0, len(latent), batch_size):
-            inputs = latent[start : start + batch_size]
-            if labels is not None:
-                inputs = [inputs, labels[start : start + batch_size]]
-            images = self._sample(inputs, **options)
-            batches.append(np.clip(ops.convert_to_numpy(images), -1.0, 1.0))
-        return np.concatenate(batches).astype("float32")
+
+        def sample_batch(inputs, _):
+            return np.clip(ops.convert_to_numpy(self._sample(inputs, **options)), -1.0, 1.0)
+
+        return self._generate_in_batches(num_images, labels, seed, latent, batch_size,
+                                         sample_batch)  # fmt: skip
 
     def _step_logs(self, d_loss, g_loss, real_logits, fake_logits):
         logs = self._update_metrics(d_loss, g_loss, real_logits, fake_logits)

@@ -208,16 +208,7 @@ class StyleGAN2(MappedStylesMixin, StyleFamilyGAN):
         """
         from keras_gans.convert import stylegan2 as nvlabs  # only when converting
 
-        fixed = sorted(set(overrides) & set(nvlabs.ARCHITECTURE_OPTIONS))
-        if fixed:
-            raise ValueError(
-                f"{', '.join(fixed)} come from the pickle and cannot be overridden; "
-                "`from_nvlabs` takes training options (r1_gamma, ada_target, num_fp16_res, ...)."
-            )
-        converted = nvlabs.read_stylegan2(path_or_url, cache_dir=cache_dir)
-        model = cls(**{**converted.options, **overrides})
-        converted.load_into(model)
-        return model
+        return cls._from_converted(nvlabs, path_or_url, cache_dir, overrides)
 
     def _synthesize(self, ws, noise_mode):
         synthesis = self.sampling_generator.get_layer("synthesis")

@@ -230,18 +230,9 @@ class StyleGAN3(MappedStylesMixin, StyleFamilyGAN):
         """
         from keras_gans.convert import stylegan3 as nvlabs  # only when converting
 
-        fixed = sorted(set(overrides) & set(nvlabs.ARCHITECTURE_OPTIONS))
-        if fixed:
-            raise ValueError(
-                f"{', '.join(fixed)} come from the pickle and cannot be overridden; "
-                "`from_nvlabs` takes training options (r1_gamma, ada_target, blur_init_sigma, ...)."
-            )
-        converted = nvlabs.read_stylegan3(path_or_url, cache_dir=cache_dir)
-        options = {**converted.options, **overrides}
-        options.setdefault("blur_init_sigma", 0.0)  # NVIDIA resumes without the blur
-        model = cls(**options)
-        converted.load_into(model)
-        return model
+        # NVIDIA resumes without the blur
+        return cls._from_converted(nvlabs, path_or_url, cache_dir, overrides,
+                                   defaults={"blur_init_sigma": 0.0})  # fmt: skip
 
     def _synthesize(self, ws, noise_mode="const", translate=None, rotate=None):
         transform = None
