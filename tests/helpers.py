@@ -63,9 +63,7 @@ def training_data(model, num_images=64, seed=0):
             shapes = (model.source_shape, model.target_shape)
         else:  # CycleGAN: (images_a, images_b)
             shapes = tuple(model._source_shape(d) for d in model.directions)
-        return tuple(
-            rng.uniform(-1, 1, (num_images, *shape)).astype("float32") for shape in shapes
-        )
+        return tuple(rng.uniform(-1, 1, (num_images, *shape)).astype("float32") for shape in shapes)
     images = rng.uniform(-1, 1, (num_images,) + model.image_shape).astype("float32")
     if model.num_classes is None:
         return images

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
 
+from keras_gans.callbacks.periodic_evaluation import PeriodicEvaluation
 from keras_gans.metrics.extractors import get_feature_extractor
 from keras_gans.metrics.frechet import frechet_distance
 from keras_gans.metrics.kernel import kernel_distance
@@ -23,7 +23,7 @@ def _check_positive(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
 
 
-class FrechetDistance(keras.callbacks.Callback):
+class FrechetDistance(PeriodicEvaluation):
     """Computes FID (and KID, precision/recall) of generated images every few epochs.
 
     When training begins, the features of `real_images` are computed once and
@@ -174,16 +174,6 @@ class FrechetDistance(keras.callbacks.Callback):
                 "and `precision_recall=False`."
             )
         self._reference = reference
-
-    def on_epoch_end(self, epoch, logs=None):
-        done = epoch + 1
-        last = self.params.get("epochs") if self.params else None
-        if done % self.every_n_epochs and done != last:
-            return
-        results = self.evaluate()
-        self.history.append({"epoch": done, **results})
-        if logs is not None:
-            logs.update(results)
 
     def evaluate(self) -> dict[str, float]:
         """Generates `num_samples` images and returns their FID (KID, precision...).

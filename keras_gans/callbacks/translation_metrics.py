@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
+from keras_gans.callbacks.periodic_evaluation import PeriodicEvaluation
 from keras_gans.metrics import translation as scores
 from keras_gans.metrics.digits_classifier import OFFLINE_EXTRACTOR, distance_names
 from keras_gans.metrics.extractors import get_feature_extractor
@@ -13,7 +13,7 @@ from keras_gans.metrics.kernel import kernel_distance
 from keras_gans.metrics.statistics import compute_statistics
 
 
-class TranslationMetrics(keras.callbacks.Callback):
+class TranslationMetrics(PeriodicEvaluation):
     """Translates fixed images every few epochs and logs how good the translations are.
 
     For each direction given in `tasks`, the `sources` are translated with
@@ -67,16 +67,6 @@ class TranslationMetrics(keras.callbacks.Callback):
         self.history: list[dict] = []
         self._extractor = None
         self._references = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        done = epoch + 1
-        last = self.params.get("epochs") if self.params else None
-        if done % self.every_n_epochs and done != last:
-            return
-        results = self.evaluate()
-        self.history.append({"epoch": done, **results})
-        if logs is not None:
-            logs.update(results)
 
     def evaluate(self) -> dict[str, float]:
         """Scores the translations now; returns the logged values."""

@@ -62,6 +62,26 @@ class StyleFamilyGAN(BaseGAN):
             return float(int(ops.convert_to_numpy(counter)) % interval == 0)
         return ops.cast(ops.equal(ops.mod(counter, float(interval)), 0.0), "float32")
 
+    def _discriminator_steps(self, discriminator_loss):
+        """`d_steps` discriminator updates with lazy R1 and the ADA update (StyleGAN2 and 3).
+
+        Args:
+            discriminator_loss: `mask -> (d_loss, (real_logits, fake_logits))`; `mask` is
+                1.0 on the steps that add the R1 penalty (every `r1_interval`-th).
+
+        Returns:
+            `(d_loss, real_logits, fake_logits)` of the last update.
+        """
+        for _ in range(self.d_steps):
+            r1_mask = self._lazy_mask(self.d_reg_step, self.r1_interval)
+            d_loss, (real_logits, fake_logits) = self._train_network(
+                self.discriminator, self.d_optimizer, lambda mask=r1_mask: discriminator_loss(mask)
+            )
+            self.d_reg_step.assign_add(1.0)
+            if self.ada is not None:
+                self.ada.update(real_logits)
+        return d_loss, real_logits, fake_logits
+
     # Labels (class-conditional variants) --------------------------------------------
 
     def _generator_input_spec(self, batch):

@@ -152,18 +152,9 @@ class StyleGAN2(MappedStylesMixin, StyleFamilyGAN):
     def _gan_train_step(self, data):
         real_images, labels = self._unpack_batch(data)
         batch_size = ops.shape(real_images)[0]
-        for _ in range(self.d_steps):
-            r1_mask = self._lazy_mask(self.d_reg_step, self.r1_interval)
-            d_loss, (real_logits, fake_logits) = self._train_network(
-                self.discriminator,
-                self.d_optimizer,
-                lambda mask=r1_mask: objective.stylegan2_discriminator_loss(
-                    self, real_images, labels, mask
-                ),
-            )
-            self.d_reg_step.assign_add(1.0)
-            if self.ada is not None:
-                self.ada.update(real_logits)
+        d_loss, real_logits, fake_logits = self._discriminator_steps(
+            lambda mask: objective.stylegan2_discriminator_loss(self, real_images, labels, mask)
+        )
         pl_mask = self._lazy_mask(self.g_reg_step, self.pl_interval)
         g_loss, _ = self._train_network(
             self.generator,

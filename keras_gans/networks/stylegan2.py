@@ -197,6 +197,18 @@ def stylegan2_generator(
         conv_clamp=conv_clamp, resample_filter=resample_filter, num_fp16_res=num_fp16_res,
         name="synthesis",
     )  # fmt: skip
+    return mapped_generator(mapping, synthesis, latent_dim, num_classes)
+
+
+def mapped_generator(mapping, synthesis, latent_dim, num_classes=None):
+    """The generator model `z` (and labels) -> `mapping` -> w broadcast -> `synthesis`.
+
+    Args:
+        mapping: a `MappingNetwork` layer named `"mapping"`.
+        synthesis: a synthesis layer named `"synthesis"` with `num_ws` (StyleGAN2's or 3's).
+        latent_dim: length of `z`.
+        num_classes: class count of a conditional generator (adds an int `labels` input).
+    """
     latent = keras.Input((latent_dim,), name="latent")
     inputs = latent
     if num_classes:

@@ -51,7 +51,7 @@ from keras_gans.networks.alias_free import (
 )
 from keras_gans.networks.filtered_lrelu import filtered_lrelu
 from keras_gans.networks.style_layers import EqualizedDense, NormalInit
-from keras_gans.networks.stylegan2 import BroadcastW, MappingNetwork
+from keras_gans.networks.stylegan2 import MappingNetwork, mapped_generator
 
 __all__ = [
     "CONFIGS",
@@ -422,10 +422,4 @@ def stylegan3_generator(latent_dim, image_shape, w_dim=None, config="t", mapping
                              name="mapping")  # fmt: skip
     synthesis = AliasFreeSynthesis(image_shape, w_dim, **{**CONFIGS[config], **synthesis_options},
                                    name="synthesis")  # fmt: skip
-    latent = keras.Input((latent_dim,), name="latent")
-    inputs = latent
-    if num_classes:
-        labels = keras.Input((), dtype="int32", name="labels")
-        inputs = [latent, labels]
-    ws = BroadcastW(synthesis.num_ws, name="broadcast")(mapping(inputs))
-    return keras.Model(inputs, synthesis(ws), name="generator")
+    return mapped_generator(mapping, synthesis, latent_dim, num_classes)
