@@ -62,8 +62,14 @@ def pytest_collection_modifyitems(config, items):
     runs a share. `@pytest.mark.spread_across_backends(backends=("jax", "tensorflow"))`
     deals a test only to those. A plain `pytest` runs every test.
     """
-    backends = os.environ.get("KERAS_GANS_TEST_BACKENDS", "").split()
     backend = keras.backend.backend()
+    # `@pytest.mark.backends("jax", ...)`: a test of one backend's own machinery (its
+    # distribution API, say) runs where that backend runs and is deselected elsewhere.
+    foreign = [item for item in items if _backends_of(item) and backend not in _backends_of(item)]
+    if foreign:
+        config.hook.pytest_deselected(items=foreign)
+        items[:] = [item for item in items if item not in foreign]
+    backends = os.environ.get("KERAS_GANS_TEST_BACKENDS", "").split()
     if len(backends) < 2 or backend not in backends:
         return
     by_file = {}
@@ -82,3 +88,8 @@ def pytest_collection_modifyitems(config, items):
     if elsewhere:
         config.hook.pytest_deselected(items=[item for item in items if item in elsewhere])
         items[:] = [item for item in items if item not in elsewhere]
+
+
+def _backends_of(item):
+    marker = item.get_closest_marker("backends")
+    return marker.args if marker else ()

@@ -41,7 +41,7 @@ print(json.dumps(results))
 """
 
 
-@pytest.mark.skipif(helpers.BACKEND != "jax", reason="keras.distribution shards on JAX")
+@pytest.mark.backends("jax")  # keras.distribution shards on JAX
 def test_jax_four_devices_match_one_device():
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     runs = {}
@@ -65,7 +65,7 @@ def test_jax_four_devices_match_one_device():
     assert "(2, 8, 8, 1)" in helpers.run_python(code, "jax")
 
 
-@pytest.mark.skipif(helpers.BACKEND != "jax", reason="keras.distribution shards on JAX")
+@pytest.mark.backends("jax")  # keras.distribution shards on JAX
 def test_jax_four_devices_match_one_device_under_mixed_float16():
     # Each network's LossScaleOptimizer checks the gradients of the whole sharded batch, so
     # four devices keep the scales one device keeps and take the same steps, penalty included.
@@ -142,7 +142,7 @@ print(json.dumps({{"same_update": same_update, "replicas": strategy.num_replicas
 """
 
 
-@pytest.mark.skipif(helpers.BACKEND != "tensorflow", reason="tf.distribute is TensorFlow's")
+@pytest.mark.backends("tensorflow")  # tf.distribute is TensorFlow's
 def test_tf_mirrored_strategy_averages_gradients(tmp_path):
     path = str(tmp_path / "mirrored.keras")
     result = json.loads(
@@ -158,7 +158,7 @@ def test_tf_mirrored_strategy_averages_gradients(tmp_path):
     assert loaded.generate(2, seed=0).shape == (2, 8, 8, 1)
 
 
-@pytest.mark.skipif(helpers.BACKEND == "jax", reason="JAX supports keras.distribution")
+@pytest.mark.backends("tensorflow", "torch")  # JAX supports keras.distribution
 def test_a_distribution_the_trainer_would_ignore_is_refused():
     code = (
         "import keras, keras_gans\n"

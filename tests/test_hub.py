@@ -360,14 +360,9 @@ def test_cli_sample_reports_errors(hub, shared, tmp_path, capsys):
     assert not os.path.exists(out)
 
 
-# BaseGAN methods (added by the lead) ------------------------------------------------------
-
-needs_methods = pytest.mark.skipif(
-    not hasattr(keras_gans.BaseGAN, "push_to_hub"), reason="lead adds the method"
-)
+# The models' own Hub methods ------------------------------------------------------------
 
 
-@needs_methods
 def test_model_methods_push_and_pull(hub, hub_repo_id):
     model = helpers.make_model("DCGAN")
     model.push_to_hub(hub_repo_id, token=HUB_TOKEN, commit_message="via the method")

@@ -154,7 +154,7 @@ print(json.dumps(results))
 """
 
 
-@pytest.mark.skipif(helpers.BACKEND != "jax", reason="jax.distributed runs on the JAX backend")
+@pytest.mark.backends("jax")  # jax.distributed runs on the JAX backend
 def test_jax_two_processes_of_two_devices_match_one_process_of_four(tmp_path):
     plain = str(write_folder(tmp_path / "plain", 64, size=(8, 8)))
     labelled = str(write_folder(tmp_path / "labelled", 64, size=(8, 8), classes=3))
@@ -233,7 +233,7 @@ print(json.dumps({{"same_update": same_update, "replicas": strategy.num_replicas
 """
 
 
-@pytest.mark.skipif(helpers.BACKEND != "tensorflow", reason="tf.distribute runs on TensorFlow")
+@pytest.mark.backends("tensorflow")  # tf.distribute runs on TensorFlow
 def test_tf_two_workers_average_like_one():
     addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     env = {"KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": ""}
@@ -256,7 +256,7 @@ print(json.dumps({{"status": status}}))
 """
 
 
-@pytest.mark.skipif(helpers.BACKEND != "jax", reason="jax.distributed runs on the JAX backend")
+@pytest.mark.backends("jax")  # jax.distributed runs on the JAX backend
 def test_cli_two_processes_stream_and_train_like_one_process_of_four_devices(tmp_path):
     import keras
     import numpy as np

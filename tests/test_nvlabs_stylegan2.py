@@ -90,12 +90,16 @@ def test_noise_modes_and_cutoff(mode):
     if mode == "random":  # fresh noise on every call
         assert not np.allclose(other, model.generate(latent=z, noise_mode="random"))
     # A cutoff of num_ws truncates every w, as no cutoff does; 0 truncates none.
+    # (Equal up to float rounding: each setting is its own compiled function on JAX.)
     psi = dict(truncation_psi=0.5)
     np.testing.assert_allclose(
         model.generate(latent=z, truncation_cutoff=model.num_ws, **psi),
         model.generate(latent=z, **psi),
+        atol=1e-5,
     )
-    np.testing.assert_allclose(model.generate(latent=z, truncation_cutoff=0, **psi), const)
+    np.testing.assert_allclose(
+        model.generate(latent=z, truncation_cutoff=0, **psi), const, atol=1e-5
+    )
     with pytest.raises(ValueError, match="noise_mode"):
         model.generate(latent=z, noise_mode="loud")
     with pytest.raises(ValueError, match="truncation_cutoff"):

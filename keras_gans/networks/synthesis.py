@@ -103,7 +103,10 @@ class ModulatedConv2D(layers.Layer):
     def build(self, input_shape):
         x_shape, ws_shape = input_shape
         in_channels, k = int(x_shape[-1]), self.kernel_size
-        self.affine = EqualizedDense(in_channels, bias_init=1.0, name="affine")
+        # Styles stay in the variables' precision (float32 under a mixed policy), as NVIDIA's.
+        self.affine = EqualizedDense(
+            in_channels, bias_init=1.0, dtype=self.dtype_policy.variable_dtype, name="affine"
+        )
         self.affine.build((None, int(ws_shape[-1])))
         self.kernel = self.add_weight(
             shape=(k, k, in_channels, self.filters), initializer=NormalInit(1.0), name="kernel"
@@ -142,6 +145,7 @@ class ModulatedConv2D(layers.Layer):
             x = resample.conv_2d(x, kernel)
         if self.demodulate:
             # d_j = 1 / sqrt(sum_{i,k} (w_ijk s_i)^2 + 1e-8): unit-variance outputs
+            kernel = ops.cast(kernel, styles.dtype)
             squared = ops.einsum("hwio,bi->bo", ops.square(kernel), ops.square(styles))
             x = x * ops.cast(ops.rsqrt(squared + 1e-8), x.dtype)[:, None, None, :]
         noise = self._noise(x, training, noise_mode)
