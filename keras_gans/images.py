@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from keras_gans.utils.arguments import check_integer
 from keras_gans.utils.files import atomic_path
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
@@ -58,9 +59,8 @@ def grid_shape(num_images: int, rows=None, cols=None) -> tuple[int, int]:
     """
     if num_images < 1:
         raise ValueError(f"A grid needs at least one image; received {num_images}.")
-    for name, value in (("rows", rows), ("cols", cols)):
-        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
+    check_integer("rows", rows, allow_none=True)
+    check_integer("cols", cols, allow_none=True)
     if rows is None and cols is None:
         cols = math.ceil(math.sqrt(num_images))
     if rows is None:

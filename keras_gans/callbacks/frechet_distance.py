@@ -16,11 +16,7 @@ from keras_gans.metrics.statistics import (
     compute_statistics,
     reference_statistics,
 )
-
-
-def _check_positive(name: str, value: Any) -> None:
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
+from keras_gans.utils.arguments import check_integer
 
 
 class FrechetDistance(PeriodicEvaluation):
@@ -121,10 +117,10 @@ class FrechetDistance(PeriodicEvaluation):
         precision_recall_k: int = 3,
     ):
         super().__init__()
-        _check_positive("every_n_epochs", every_n_epochs)
-        _check_positive("num_samples", num_samples)
-        _check_positive("batch_size", batch_size)
-        _check_positive("precision_recall_k", precision_recall_k)
+        check_integer("every_n_epochs", every_n_epochs)
+        check_integer("num_samples", num_samples)
+        check_integer("batch_size", batch_size)
+        check_integer("precision_recall_k", precision_recall_k)
         self.real_images = real_images
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples

@@ -11,11 +11,7 @@ import keras
 import numpy as np
 
 from keras_gans.images import label_rows, make_grid, make_row_grid, save_image, to_pil
-
-
-def _check_every(name, value):
-    if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-        raise ValueError(f"`{name}` must be a positive integer or None. Received: {value!r}")
+from keras_gans.utils.arguments import check_integer
 
 
 def _translates(model):
@@ -176,10 +172,9 @@ class ImageGrid(keras.callbacks.Callback):
                 "ImageGrid needs somewhere to write: a `directory` for PNG files, "
                 "a `tensorboard` log dir, or both."
             )
-        if not isinstance(num_images, (int, np.integer)) or num_images < 1:
-            raise ValueError(f"`num_images` must be a positive integer. Received: {num_images!r}")
-        _check_every("every_n_epochs", every_n_epochs)
-        _check_every("every_n_batches", every_n_batches)
+        check_integer("num_images", num_images)
+        check_integer("every_n_epochs", every_n_epochs, allow_none=True)
+        check_integer("every_n_batches", every_n_batches, allow_none=True)
         self.directory = None if directory is None else os.fspath(directory)
         self.num_images = int(num_images)
         self.every_n_epochs = every_n_epochs

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from keras_gans.data import folders, pixels
+from keras_gans.utils.arguments import check_integer
 
 OFFLINE = ("mnist5k", "digits")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
@@ -238,8 +239,7 @@ def load(
     """
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"`dtype` must be 'float32' or 'uint8'. Received: {dtype!r}")
-    if max_images is not None and (not isinstance(max_images, (int, np.integer)) or max_images < 1):
-        raise ValueError(f"`max_images` must be a positive integer. Received: {max_images!r}")
+    check_integer("max_images", max_images, allow_none=True)
     name = os.fspath(name)
     size = pixels.parse_image_size(image_size)
     if name in names():

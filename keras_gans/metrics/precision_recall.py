@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_gans.utils.arguments import check_integer
+
 METRIC_NAMES = ("precision", "recall", "density", "coverage")
 
 
@@ -78,8 +80,7 @@ def nearest_neighbour_radii(features: Any, k: int = 3, batch_size: int = 1000) -
 
 
 def _check_k(k: Any, n: int, name: str) -> None:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"`k` must be a positive integer; got {k!r}.")
+    check_integer("k", k)
     if n <= k:
         raise ValueError(f"`{name}` needs more than k={k} rows to find k neighbours; got {n}.")
 
@@ -125,8 +126,7 @@ def precision_recall(
             f"`real_features` and `fake_features` must have the same D; got "
             f"{real.shape[1]} and {fake.shape[1]}."
         )
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer; got {batch_size!r}.")
+    check_integer("batch_size", batch_size)
     _check_k(k, real.shape[0], "real_features")
     _check_k(k, fake.shape[0], "fake_features")
     real_radii = nearest_neighbour_radii(real, k, batch_size)

@@ -10,7 +10,6 @@ backend's trainer in `keras_gans.trainers`.
 import warnings
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gans.data import checks as data_checks
@@ -20,6 +19,7 @@ from keras_gans.models.sampling import SamplingMixin
 from keras_gans.objective import augment as augmentation
 from keras_gans.objective import gan_objective as objective
 from keras_gans.objective import losses
+from keras_gans.utils.arguments import check_integer
 
 _BACKEND = keras.backend.backend()
 
@@ -92,10 +92,8 @@ class BaseGAN(SamplingMixin, NetworkModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(f"`latent_dim` must be a positive integer. Received: {latent_dim!r}")
-        if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
-            raise ValueError(f"`d_steps` must be an integer >= 1. Received: {d_steps!r}")
+        check_integer("latent_dim", latent_dim)
+        check_integer("d_steps", d_steps)
         for argument, network in (
             ("generator", generator),
             ("discriminator", discriminator),

@@ -13,6 +13,7 @@ from keras_gans.data import checks as data_checks
 from keras_gans.models.base import BaseGAN
 from keras_gans.networks.conditional import conditional_discriminator, conditional_generator
 from keras_gans.networks.dense import check_image_shape, check_latent_dim
+from keras_gans.utils.arguments import check_integer
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -58,8 +59,7 @@ class ConditionalGAN(BaseGAN):
         discriminator=None,
         **kwargs,
     ):
-        if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an integer >= 2. Received: {num_classes!r}")
+        check_integer("num_classes", num_classes, minimum=2)
         shape = check_image_shape(image_shape or (28, 28, 1))
         latent_dim = check_latent_dim(latent_dim)
         if generator is None:

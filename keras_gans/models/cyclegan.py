@@ -1,7 +1,6 @@
 """CycleGAN (Zhu et al., 2017): unpaired translation between two image domains."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gans.data.pairs import UnpairedBatches
@@ -15,6 +14,7 @@ from keras_gans.models.translation import (
 )
 from keras_gans.networks.translation import patch_discriminator, resnet_generator
 from keras_gans.objective import translation as objective
+from keras_gans.utils.arguments import check_integer
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -80,9 +80,7 @@ class CycleGAN(TranslationModel):
                 f"`shape_a` {self.shape_a} and `shape_b` {self.shape_b} must share height and "
                 "width; resize one domain."
             )
-        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-            raise ValueError(f"`width` must be a positive integer. Received: {width!r}")
-        self.width = int(width)
+        self.width = check_integer("width", width)
         self.num_blocks = int(num_blocks or (9 if min(self.shape_a[:2]) >= 256 else 6))
         self.cycle_weight = check_weight("cycle_weight", cycle_weight)
         self.identity_weight = check_weight("identity_weight", identity_weight)

@@ -1,10 +1,10 @@
 """DCGAN (Radford et al., 2016): transposed-convolution generator, strided-conv discriminator."""
 
 import keras
-import numpy as np
 
 from keras_gans.models.gan import GAN
 from keras_gans.networks.dcgan import CHANNEL_MAX, dcgan_discriminator, dcgan_generator
+from keras_gans.utils.arguments import check_integer
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -43,8 +43,7 @@ class DCGAN(GAN):
         channel_max=CHANNEL_MAX,
         **kwargs,
     ):
-        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-            raise ValueError(f"`width` must be a positive integer. Received: {width!r}")
+        check_integer("width", width)
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: {dropout!r}")
         self.width = int(width)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_gans.utils.arguments import check_integer
+
 SPACES = ("z", "w")
 
 
@@ -102,8 +104,7 @@ def interpolate(model, start, end, steps=8, space="z", labels=None, end_labels=N
     """
     if space not in SPACES:
         raise ValueError(f"`space` must be one of {SPACES}. Received: {space!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(f"`steps` must be an integer >= 2. Received: {steps!r}")
+    check_integer("steps", steps, minimum=2)
     if space == "w" and not hasattr(model, "latents_to_ws"):
         raise ValueError(
             f"space='w' needs a model with a mapping network (StyleGAN2, StyleGAN3); "

@@ -13,6 +13,7 @@ from keras_gans.models.translation import (
 )
 from keras_gans.networks.translation import patch_discriminator, unet_generator
 from keras_gans.objective import translation as objective
+from keras_gans.utils.arguments import check_integer
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -70,9 +71,7 @@ class Pix2Pix(TranslationModel):
                 f"`source_shape` {self.source_shape} and `target_shape` {self.target_shape} "
                 "must share height and width."
             )
-        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-            raise ValueError(f"`width` must be a positive integer. Received: {width!r}")
-        self.width = int(width)
+        self.width = check_integer("width", width)
         self.l1_weight = check_weight("l1_weight", l1_weight)
         self.dropout = float(dropout)
         self.num_discriminator_layers = int(num_discriminator_layers)

@@ -28,6 +28,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans.utils.arguments import check_integer
+
 
 class ProjectionSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """NVIDIA's projection learning rate: ramped up, then cosine-ramped down, per step."""
@@ -182,8 +184,7 @@ def project(model, images, steps=1000, features=None, labels=None, initial_learn
             f"`images` must have shape (n, {', '.join(map(str, model.image_shape))}) for this "
             f"model; received {images.shape}. Resize them first."
         )
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer. Received: {steps!r}")
+    check_integer("steps", steps)
     options = dict(steps=int(steps), initial_noise_factor=float(initial_noise_factor),
                    noise_ramp_length=float(noise_ramp_length),
                    regularize_noise_weight=float(regularize_noise_weight))  # fmt: skip

@@ -12,6 +12,7 @@ from keras_gans.models.base import BaseGAN
 from keras_gans.models.conditional_gan import ConditionalGAN
 from keras_gans.models.sampling import forward
 from keras_gans.objective.ada import AdaptiveAugment
+from keras_gans.utils.arguments import check_integer
 
 _BACKEND = keras.backend.backend()
 
@@ -21,10 +22,7 @@ class StyleFamilyGAN(BaseGAN):
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, ada_target=None,
                  ada_kimg=500.0, **kwargs):  # fmt: skip
-        if num_classes is not None and (
-            not isinstance(num_classes, (int, np.integer)) or num_classes < 2
-        ):
-            raise ValueError(f"`num_classes` must be None or an integer >= 2: {num_classes!r}")
+        check_integer("num_classes", num_classes, minimum=2, allow_none=True)
         if kwargs.get("update", "alternating") != "alternating":
             raise ValueError(
                 f"{type(self).__name__} trains with its own alternating step (lazy "
