@@ -150,3 +150,21 @@ def test_errors_name_the_file_or_argument_and_the_fix(models, tmp_path, capsys):
         cli.main(["translate", paths["cyclegan"], str(image), "--direction", "up", *out])
     assert exit_info.value.code == 2
     assert "--direction: invalid choice: 'up'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode, channels", [("RGB", 3), ("L", 1), ("RGB", 1)])
+def test_inputs_are_prepared_as_the_training_folders_are(tmp_path, mode, channels):
+    # The command, the demo's upload and the folder reader crop and resize alike, so a
+    # model sees at inference what it saw in training.
+    from keras_gans.data.folders import read_folder
+    from keras_gans.demo.actions import DemoActions
+
+    (path,) = write_images(tmp_path / "in", ["wide.png"], (40, 24), mode, seed=2)
+    shape = (16, 12, channels)
+    trained_on = read_folder(tmp_path / "in", image_size=(16, 12), channels=channels)[0][0]
+    command, size = read_image(str(path), shape)
+    assert size == (40, 24)
+    np.testing.assert_allclose(command, trained_on / 127.5 - 1.0, atol=1e-6)
+    with Image.open(path) as opened:
+        upload = np.asarray(opened)
+    np.testing.assert_array_equal(DemoActions.prepare_upload(upload, shape), command)

@@ -23,8 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=(
             "Loads a keras-gans translation model and writes the translation of every "
             "input image to --out as a PNG of the same name (photo.jpg -> DIR/photo.png). "
-            "Images are resized to the model's source size (the command says which) "
-            "and scaled to [-1, 1]."
+            "Images are prepared as training folders are: centre-cropped to the model's "
+            "aspect ratio, resized to its source size (the command says which) and scaled "
+            "to [-1, 1]."
         ),
     )
     parser.add_argument(
@@ -106,30 +107,24 @@ def output_name(path: str) -> str:
 def read_image(path: str, shape) -> tuple:
     """`path` as a float32 `(H, W, C)` array in [-1, 1] of `shape`, and its size before resizing.
 
+    Prepared as the training folders are (`keras_gans.data.pixels.model_input`):
+    centre-cropped to the model's aspect ratio, then resized.
+
     Example:
 
     ```python
     image, (width, height) = read_image("cat.jpg", (256, 256, 3))
     ```
     """
-    import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    height, width, channels = shape
-    mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels)
-    if mode is None:
-        raise ValueError(f"The model takes {channels}-channel images, which files cannot hold.")
+    from keras_gans.data.pixels import model_input
+
     try:
         with Image.open(path) as image:
-            size = image.size
-            image = image.convert(mode)
-            if size != (width, height):
-                image = image.resize((width, height), Image.Resampling.BICUBIC)
-            array = np.asarray(image, dtype="float32")
+            return model_input(image, shape), image.size
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"INPUT {path!r} is not a readable image ({error}).") from None
-    array = array.reshape(height, width, channels)
-    return array / 127.5 - 1.0, size
 
 
 def translate_command(args: argparse.Namespace) -> int:
@@ -194,7 +189,7 @@ def translate_command(args: argparse.Namespace) -> int:
         shown = ", ".join(resized[:5]) + (", ..." if len(resized) > 5 else "")
         print(
             f"Resized {len(resized)} of {len(paths)} images to {shape[1]}x{shape[0]}, "
-            f"the model's source size: {shown}"
+            f"the model's source size (centre-cropped to its aspect first): {shown}"
         )
     way = "" if direction is None else f" ({direction})"
     count = f"{len(paths)} image{'' if len(paths) == 1 else 's'}"

@@ -136,6 +136,36 @@ def _grey_or_colour(image, channels: int):
     return image.convert("L" if channels == 1 else "RGB")
 
 
+def model_input(image, shape) -> np.ndarray:
+    """A Pillow image as a model input of `shape`, prepared as training images are.
+
+    Grey or colour by the model's channels, centre-cropped to the aspect ratio of
+    `(height, width)` and resized (the folder readers' rule), then scaled to [-1, 1].
+    `keras-gans translate` and the demo's uploads go through it, so a model sees
+    the same preparation at inference as in training.
+
+    Args:
+        image: a `PIL.Image.Image` of any size and mode.
+        shape: the model's `(height, width, channels)`, with 1 or 3 channels.
+
+    Example:
+
+    ```python
+    from PIL import Image
+    source = model_input(Image.open("facade.jpg"), model.source_shape)  # float32 in [-1, 1]
+    ```
+    """
+    height, width, channels = shape
+    if channels not in (1, 3):
+        raise ValueError(
+            f"The model takes {channels}-channel images; image files are read as 1 (grey) "
+            "or 3 (RGB) channels."
+        )
+    image = _crop_and_resize(_grey_or_colour(image, channels), (height, width))
+    pixels = np.asarray(image, dtype="float32").reshape(height, width, channels)
+    return pixels / 127.5 - 1.0
+
+
 def decode_image(path, image_size=None, channels: int = 3, half: str | None = None) -> np.ndarray:
     """One image file as uint8 `(height, width, channels)`.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_gans import images as image_utils
+from keras_gans.data import pixels
 
 MAX_SEED = 2**32 - 1
 MAX_UPLOAD_PIXELS = 40_000_000  # larger uploads are refused with a message
@@ -186,10 +187,9 @@ class DemoActions:
             cells += [row, *mixed[index]]
         return image_utils.make_grid(np.stack(cells), cols=len(cols) + 1)
 
-    def prepare_upload(self, image, shape) -> np.ndarray:
-        """An uploaded picture, centre-cropped and resized to `shape`, in [-1, 1]."""
-        from PIL import Image
-
+    @staticmethod
+    def prepare_upload(image, shape) -> np.ndarray:
+        """An uploaded picture prepared as training images are (`data.pixels.model_input`)."""
         if image is None:
             raise DemoInputError("Upload an image (PNG, JPEG, WebP) first.")
         array = np.asarray(image)
@@ -201,13 +201,7 @@ class DemoActions:
                 f"That image is {width}x{height}; upload one under {MAX_UPLOAD_PIXELS:,} pixels."
             )
         picture = image_utils.to_pil(array if array.dtype == np.uint8 else array.astype("uint8"))
-        side = min(picture.size)
-        left, top = (picture.width - side) // 2, (picture.height - side) // 2
-        picture = picture.crop((left, top, left + side, top + side))
-        picture = picture.convert("L" if shape[2] == 1 else "RGB")
-        picture = picture.resize((shape[1], shape[0]), Image.LANCZOS)
-        pixels = np.asarray(picture, dtype="float32").reshape(shape)
-        return pixels / 127.5 - 1.0
+        return pixels.model_input(picture, shape)
 
     def project(self, image, steps=100, class_name=None, progress=None):
         """`(target, reconstruction, ws)` of an uploaded image projected into the model."""
