@@ -7,14 +7,13 @@ from keras_gans.data.pairs import UnpairedBatches
 from keras_gans.models.translation import (
     NetworkGroup,
     TranslationModel,
-    check_shape,
     check_step_images,
     check_weight,
     unpack_pair,
 )
 from keras_gans.networks.translation import patch_discriminator, resnet_generator
 from keras_gans.objective import translation as objective
-from keras_gans.utils.arguments import check_integer
+from keras_gans.utils.arguments import check_integer, check_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")

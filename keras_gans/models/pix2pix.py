@@ -6,14 +6,13 @@ from keras import ops
 
 from keras_gans.models.translation import (
     TranslationModel,
-    check_shape,
     check_step_images,
     check_weight,
     unpack_pair,
 )
 from keras_gans.networks.translation import patch_discriminator, unet_generator
 from keras_gans.objective import translation as objective
-from keras_gans.utils.arguments import check_integer
+from keras_gans.utils.arguments import check_integer, check_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")

@@ -65,17 +65,6 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-def check_shape(argument, shape):
-    """`shape` as a tuple of three positive ints, or a ValueError naming `argument`."""
-    try:
-        shape = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        shape = None
-    if shape is None or len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"`{argument}` must be (height, width, channels). Received: {shape!r}")
-    return shape
-
-
 def check_weight(argument, value):
     if float(value) < 0:
         raise ValueError(f"`{argument}` must be >= 0. Received: {value!r}")

@@ -15,6 +15,8 @@ import math
 import keras
 from keras import layers
 
+from keras_gans.utils.arguments import check_shape
+
 
 def check_latent_dim(latent_dim):
     """Returns `latent_dim` as an int, or raises a ValueError naming it."""
@@ -24,17 +26,8 @@ def check_latent_dim(latent_dim):
 
 
 def check_image_shape(image_shape):
-    """Returns `image_shape` as a tuple, or raises a ValueError naming it."""
-    try:
-        shape = tuple(int(d) for d in image_shape)
-    except TypeError:
-        shape = ()
-    if len(shape) != 3 or shape[-1] not in (1, 3) or min(shape) < 1:
-        raise ValueError(
-            "`image_shape` must be (height, width, channels) with 1 or 3 "
-            f"channels, e.g. (28, 28, 1). Received: {image_shape!r}"
-        )
-    return shape
+    """Returns `image_shape` as a tuple, or raises a ValueError naming it (1 or 3 channels)."""
+    return check_shape("image_shape", image_shape, channels=(1, 3))
 
 
 def fully_connected_generator(latent_dim, image_shape, widths=(128, 256, 512, 1024)):

@@ -20,6 +20,8 @@ cycle_generator = translation.resnet_generator((256, 256, 3), target_channels=3,
 import keras
 from keras import layers, ops
 
+from keras_gans.utils.arguments import check_shape
+
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class ReflectionPadding2D(layers.Layer):
@@ -77,15 +79,6 @@ def instance_norm(name):
     return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
 
-def _check_shape(argument, shape):
-    shape = tuple(int(d) for d in shape)
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(
-            f"`{argument}` must be (height, width, channels) of positive sizes. Received: {shape}"
-        )
-    return shape
-
-
 def unet_depth(height, width, max_depth=8):
     """How many stride-2 stages a U-Net takes: while both sides halve evenly, at most 8.
 
@@ -114,7 +107,7 @@ def unet_generator(source_shape, target_channels, width=64, dropout=0.5, depth=N
         dropout: dropout rate in the three innermost decoder stages.
         depth: number of stride-2 stages; default `unet_depth(height, width)`.
     """
-    height, image_width, _ = _check_shape("source_shape", source_shape)
+    height, image_width, _ = check_shape("source_shape", source_shape)
     depth = unet_depth(height, image_width) if depth is None else int(depth)
     if depth < 1 or height % 2**depth or image_width % 2**depth:
         raise ValueError(
@@ -162,7 +155,7 @@ def resnet_generator(
         num_downsamplings: stride-2 convolutions before the blocks.
         name: the model's name.
     """
-    height, image_width, _ = _check_shape("image_shape", image_shape)
+    height, image_width, _ = check_shape("image_shape", image_shape)
     factor = 2**num_downsamplings
     if height % factor or image_width % factor:
         raise ValueError(
@@ -213,7 +206,7 @@ def patch_discriminator(image_shape, source_shape=None, width=64, num_layers=3, 
             `2**num_layers`.
         name: the model's name; default `"discriminator"`.
     """
-    height, image_width, _ = _check_shape("image_shape", image_shape)
+    height, image_width, _ = check_shape("image_shape", image_shape)
     if height % 2**num_layers or image_width % 2**num_layers:
         raise ValueError(
             f"`image_shape`={tuple(image_shape)}: a PatchGAN with {num_layers} layers needs "
@@ -222,7 +215,7 @@ def patch_discriminator(image_shape, source_shape=None, width=64, num_layers=3, 
     images = keras.Input(tuple(image_shape), name="images")
     inputs, x = images, images
     if source_shape is not None:
-        source_shape = _check_shape("source_shape", source_shape)
+        source_shape = check_shape("source_shape", source_shape)
         if source_shape[:2] != (height, image_width):
             raise ValueError(
                 f"Sources {source_shape} and images {tuple(image_shape)} must share height "

@@ -29,3 +29,31 @@ def check_integer(argument, value, minimum=1, allow_none=False):
             expected += " or None"
         raise ValueError(f"`{argument}` must be {expected}. Received: {value!r}")
     return int(value)
+
+
+def check_shape(argument, shape, channels=None):
+    """Returns `shape` as `(height, width, channels)` ints, or raises a `ValueError` naming it.
+
+    Args:
+        argument: the argument's name, as the caller's user wrote it.
+        shape: what they passed.
+        channels: the channel counts allowed (e.g. `(1, 3)`), or None for any.
+
+    Example:
+
+    ```python
+    check_shape("image_shape", [28, 28, 1], channels=(1, 3))   # (28, 28, 1)
+    ```
+    """
+    try:
+        checked = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        checked = ()
+    allowed = channels is None or (checked and checked[-1] in channels)
+    if len(checked) != 3 or min(checked) < 1 or not allowed:
+        rule = "" if channels is None else f" with {' or '.join(map(str, channels))} channels"
+        raise ValueError(
+            f"`{argument}` must be (height, width, channels) of positive sizes{rule}. "
+            f"Received: {shape!r}"
+        )
+    return checked
