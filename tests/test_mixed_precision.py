@@ -17,6 +17,7 @@ from tests.test_pix2pix import TINY as PIX2PIX
 from tests.test_pix2pix import TINY_D, pairs
 from tests.test_r3gan import TINY as R3GAN
 from tests.test_stylegan2 import TINY as STYLEGAN2
+from tests.test_stylegan3 import TINY as STYLEGAN3
 
 
 @pytest.fixture
@@ -101,6 +102,14 @@ def test_gan_family_steps_are_finite_and_images_float32(case, policy, tmp_path):
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
 def test_stylegan2_with_both_lazy_penalties(policy, tmp_path):
     model = keras_gans.StyleGAN2(**{**STYLEGAN2, "ema_decay": 0.9})
+    check_trains_saves_and_loads(
+        model, helpers.training_data(model, 16), 8, tmp_path, helpers.generate_some
+    )
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_stylegan3_r_with_its_blur_and_magnitude_ema(policy, tmp_path):
+    model = keras_gans.StyleGAN3(**{**STYLEGAN3, "config": "r", "ema_decay": 0.9})
     check_trains_saves_and_loads(
         model, helpers.training_data(model, 16), 8, tmp_path, helpers.generate_some
     )
