@@ -13,6 +13,8 @@ discriminator = dcgan.dcgan_discriminator((32, 32, 3), width=64, spectral_norm=T
 import keras
 from keras import layers
 
+from keras_gans.networks.transposed import Conv2DTranspose
+
 
 def upsampling_plan(size):
     """Splits an image side into a start size and a number of 2x upsamplings.
@@ -76,14 +78,12 @@ def generator_trunk(
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((start_h, start_w, top))(x)
     filters = min(width * 2 ** max(doublings, 1) // 2, channel_max)
-    x = layers.Conv2DTranspose(
-        filters, kernel_size, padding="same", use_bias=False, name="deconv_0"
-    )(x)
+    x = Conv2DTranspose(filters, kernel_size, padding="same", use_bias=False, name="deconv_0")(x)
     x = layers.BatchNormalization(name="deconv_0_bn")(x)
     x = layers.LeakyReLU(0.2)(x)
     for i in range(1, doublings):
         filters = min(width * 2 ** (doublings - 1 - i), channel_max)
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             filters,
             kernel_size,
             strides=2,
@@ -93,7 +93,7 @@ def generator_trunk(
         )(x)
         x = layers.BatchNormalization(name=f"deconv_{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
-    return layers.Conv2DTranspose(
+    return Conv2DTranspose(
         channels,
         kernel_size,
         strides=2 if doublings else 1,

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from keras_gans.networks.transposed import conv_transpose_2d
+
 
 def normalized_taps(taps) -> tuple[float, ...]:
     """The 1-D filter `taps / sum(taps)` (a 2-D filter is its outer product with itself).
@@ -130,7 +132,7 @@ def conv_up_2d(x, kernel, taps, up=2):
     p0 = pad + (size + up - 1) // 2 - (k - 1)
     p1 = pad + (size - up) // 2 - (k - up)
     # conv_transpose takes (k, k, out, in): the same weights, input and output swapped
-    x = ops.conv_transpose(x, ops.transpose(kernel, (0, 1, 3, 2)), strides=up, padding="valid")
+    x = conv_transpose_2d(x, ops.transpose(kernel, (0, 1, 3, 2)), up, padding="valid")
     return upfirdn_2d(x, taps, padding=(p0, p1, p0, p1), gain=up * up)
 
 

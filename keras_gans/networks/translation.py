@@ -20,6 +20,7 @@ cycle_generator = translation.resnet_generator((256, 256, 3), target_channels=3,
 import keras
 from keras import layers, ops
 
+from keras_gans.networks.transposed import Conv2DTranspose
 from keras_gans.utils.arguments import check_shape
 
 
@@ -126,13 +127,13 @@ def unet_generator(source_shape, target_channels, width=64, dropout=0.5, depth=N
         skips.append(x)
     for i in reversed(range(depth - 1)):
         filters = width * min(2**i, 8)
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"up_{i}")(x)
+        x = Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"up_{i}")(x)
         x = instance_norm(f"up_{i}_norm")(x)
         if dropout and i >= depth - 4:
             x = layers.Dropout(dropout, name=f"up_{i}_dropout")(x)
         x = layers.ReLU()(x)
         x = layers.Concatenate(name=f"skip_{i}")([x, skips[i]])
-    outputs = layers.Conv2DTranspose(
+    outputs = Conv2DTranspose(
         target_channels, 4, strides=2, padding="same", activation="tanh", name="to_pixels"
     )(x)
     return keras.Model(sources, outputs, name="generator")
@@ -181,7 +182,7 @@ def resnet_generator(
         x = layers.Add(name=f"block_{i}")([x, y])
     for i in range(num_downsamplings):
         filters //= 2
-        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up_{i}")(x)
+        x = Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up_{i}")(x)
         x = layers.ReLU()(instance_norm(f"up_{i}_norm")(x))
     x = ReflectionPadding2D(3)(x)
     outputs = ContiguousKernelConv2D(target_channels, 7, activation="tanh", name="to_pixels")(x)
