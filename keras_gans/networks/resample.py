@@ -24,8 +24,6 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from keras_gans.networks.transposed import conv_transpose_2d
-
 
 def normalized_taps(taps) -> tuple[float, ...]:
     """The 1-D filter `taps / sum(taps)` (a 2-D filter is its outer product with itself).
@@ -131,8 +129,10 @@ def conv_up_2d(x, kernel, taps, up=2):
     pad = k // 2
     p0 = pad + (size + up - 1) // 2 - (k - 1)
     p1 = pad + (size - up) // 2 - (k - up)
-    # conv_transpose takes (k, k, out, in): the same weights, input and output swapped
-    x = conv_transpose_2d(x, ops.transpose(kernel, (0, 1, 3, 2)), up, padding="valid")
+    # conv_transpose takes (k, k, out, in): the same weights, input and output swapped.
+    # (Keras' op, not networks.transposed: for NVIDIA's 256 px generator on JAX/CPU the
+    # sub-pixel form measured ~20% slower, 1.19 against 1.47 images/s.)
+    x = ops.conv_transpose(x, ops.transpose(kernel, (0, 1, 3, 2)), strides=up, padding="valid")
     return upfirdn_2d(x, taps, padding=(p0, p1, p0, p1), gain=up * up)
 
 
