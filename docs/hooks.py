@@ -6,6 +6,7 @@ the site shows what the repository holds, not a copy that drifts.
 
 import csv
 import os
+import re
 
 from keras_gans import recipes
 
@@ -32,7 +33,34 @@ def zoo_table(path=None) -> str:
     return "\n".join(lines)
 
 
+def time_to_quality_table(path) -> str:
+    """One row per trial of a time-to-quality CSV: its metric at each measured second."""
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    seconds = sorted({float(row["seconds"]) for row in rows})
+    marks = sorted({round(s / 10) * 10 for s in seconds})
+    trials = list(dict.fromkeys(row["trial"] for row in rows))
+    conditional = any(row.get("agreement") for row in rows)
+    lines = ["| trial | " + " | ".join(f"{m:g} s" for m in marks) + " | classes covered |"
+             + (" agreement |" if conditional else ""),
+             "|" + "---|" * (len(marks) + 2 + conditional)]  # fmt: skip
+    for trial in trials:
+        own = [row for row in rows if row["trial"] == trial]
+        by_mark = {round(float(r["seconds"]) / 10) * 10: r["fd_digits"] for r in own}
+        cells = [by_mark.get(m, "") for m in marks] + [own[-1]["classes_covered"]]
+        cells += [own[-1]["agreement"]] if conditional else []
+        lines.append(f"| {trial} | " + " | ".join(cells) + " |")
+    lines += ["", f"fd_digits at each training time ({rows[0]['threads']} threads, "
+              f"{rows[0]['backend']}, {rows[0]['machine']}); the last columns at the last "
+              f"measurement. Protocol: {rows[0]['protocol']}. Rendered from `{path}`."]  # fmt: skip
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown, page, config, files):
     if "<!-- zoo-table -->" in markdown:
         markdown = markdown.replace("<!-- zoo-table -->", zoo_table())
+    for path in re.findall(r"<!-- time-to-quality: (\S+) -->", markdown):
+        markdown = markdown.replace(
+            f"<!-- time-to-quality: {path} -->", time_to_quality_table(path)
+        )
     return markdown
