@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import random
+import shlex
 import subprocess
 import sys
 import time
@@ -130,6 +131,15 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU cores ({platform.machine()}; {processor_name() or 'CPU'})"
 
 
+def parent_command(arguments):
+    """The command that started a trial: a worker's arguments without its `--worker` pair."""
+    arguments = list(arguments)
+    if "--worker" in arguments:
+        at = arguments.index("--worker")
+        del arguments[at : at + 2]
+    return " ".join(["python -m benchmarks.time_to_quality"] + [shlex.quote(a) for a in arguments])
+
+
 class TimeBudget:
     """Callback stopping `fit` after `budget` training seconds, measuring every `every` seconds."""
 
@@ -216,7 +226,7 @@ def worker(args, name, settings):
             "settings": json.dumps(settings, sort_keys=True),
             "protocol": protocol,
             "machine": machine(),
-            "command": " ".join(["python -m benchmarks.time_to_quality"] + sys.argv[1:]),
+            "command": parent_command(sys.argv[1:]),
         }
         if conditional:
             row["agreement"] = round(

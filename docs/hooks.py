@@ -7,8 +7,12 @@ the site shows what the repository holds, not a copy that drifts.
 import csv
 import os
 import re
+import sys
 
 from keras_gans import recipes
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.time_to_quality import short_label  # noqa: E402
 
 COLUMNS = (
     ("recipe", "recipe"), ("backend", "backend"), ("epochs", "epochs"),
@@ -49,7 +53,7 @@ def time_to_quality_table(path) -> str:
         by_mark = {round(float(r["seconds"]) / 10) * 10: r["fd_digits"] for r in own}
         cells = [by_mark.get(m, "") for m in marks] + [own[-1]["classes_covered"]]
         cells += [own[-1]["agreement"]] if conditional else []
-        lines.append(f"| {trial} | " + " | ".join(cells) + " |")
+        lines.append(f"| {short_label(trial)} | " + " | ".join(cells) + " |")
     lines += ["", f"fd_digits at each training time ({rows[0]['threads']} threads, "
               f"{rows[0]['backend']}, {rows[0]['machine']}); the last columns at the last "
               f"measurement. Protocol: {rows[0]['protocol']}. Rendered from `{path}`."]  # fmt: skip
