@@ -1,4 +1,4 @@
-"""Quality against training time: a recipe and option overrides, each trained for a wall-clock budget.
+"""Quality against training time: a recipe with option overrides, trained for a wall-clock budget.
 
 Each trial trains the recipe (with its overrides) in a fresh process, the way
 `keras-gans train` does (same data order, same batches), and stops once its
@@ -71,7 +71,10 @@ COVERED_SHARE = 0.01
 
 
 def parse_value(text: str):
-    """`"4e-4"` -> 0.0004, `"true"` -> True, `"none"` -> None, `"a+b"` -> ["a", "b"], `"a+"` -> ["a"]."""
+    """A command-line value: `"4e-4"` -> 0.0004, `"true"` -> True, `"none"` -> None.
+
+    `"a+b"` -> ["a", "b"] and `"a+"` -> ["a"] (tuples of names, e.g. DiffAugment transforms).
+    """
     lowered = text.lower()
     if lowered in ("none", "null"):
         return None
@@ -105,7 +108,9 @@ def grid_trials(grid: list[str], random_count: int | None, seed: int) -> list[tu
         axes.append([(key, parse_value(v)) for v in values.split(",")])
     combinations = [dict(c) for c in itertools.product(*axes)]
     if random_count is not None:
-        combinations = random.Random(seed).sample(combinations, min(random_count, len(combinations)))
+        combinations = random.Random(seed).sample(
+            combinations, min(random_count, len(combinations))
+        )
     return [(" ".join(f"{k}={v}" for k, v in c.items()), c) for c in combinations]
 
 
@@ -115,9 +120,7 @@ def apply_settings(recipe_dict: dict, settings: dict) -> dict:
         *path, last = key.split(".")
         targets = [recipe_dict]
         for part in path:
-            targets = [
-                node[name] for node in targets for name in (node if part == "*" else [part])
-            ]
+            targets = [node[name] for node in targets for name in (node if part == "*" else [part])]
         for target in targets:
             if last not in target and path and path[0] != "model":
                 raise SystemExit(f"{key!r}: the recipe has no {last!r} there.")
@@ -140,33 +143,34 @@ def parent_command(arguments):
     return " ".join(["python -m benchmarks.time_to_quality"] + [shlex.quote(a) for a in arguments])
 
 
-class TimeBudget:
-    """Callback stopping `fit` after `budget` training seconds, measuring every `every` seconds."""
+def time_budget(budget, every, measure):
+    """A callback stopping `fit` after `budget` training seconds, calling `measure` every `every`.
 
-    def __new__(cls, *args, **kwargs):
-        import keras
+    Keras is imported here so that the parent process, which only starts trials, never loads it.
+    """
+    import keras
 
-        class _TimeBudget(keras.callbacks.Callback):
-            def __init__(self, budget, every, measure):
-                super().__init__()
-                self.budget, self.every, self.measure = budget, every, measure
-                self.trained = 0.0
-                self.steps = 0
-                self.next_measurement = every
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self, budget, every, measure):
+            super().__init__()
+            self.budget, self.every, self.measure = budget, every, measure
+            self.trained = 0.0
+            self.steps = 0
+            self.next_measurement = every
 
-            def on_train_batch_begin(self, batch, logs=None):
-                self._start = time.perf_counter()
+        def on_train_batch_begin(self, batch, logs=None):
+            self._start = time.perf_counter()
 
-            def on_train_batch_end(self, batch, logs=None):
-                self.trained += time.perf_counter() - self._start
-                self.steps += 1
-                if self.trained >= self.next_measurement or self.trained >= self.budget:
-                    self.measure(self.trained, self.steps)
-                    self.next_measurement += self.every
-                if self.trained >= self.budget:
-                    self.model.stop_training = True
+        def on_train_batch_end(self, batch, logs=None):
+            self.trained += time.perf_counter() - self._start
+            self.steps += 1
+            if self.trained >= self.next_measurement or self.trained >= self.budget:
+                self.measure(self.trained, self.steps)
+                self.next_measurement += self.every
+            if self.trained >= self.budget:
+                self.model.stop_training = True
 
-        return _TimeBudget(*args, **kwargs)
+    return TimeBudget(budget, every, measure)
 
 
 def worker(args, name, settings):
@@ -244,7 +248,7 @@ def worker(args, name, settings):
         )
 
     batches = fit_inputs(data, model, recipe.batch_size, recipe.seed, 0)
-    budget = TimeBudget(args.budget, args.every, measure)
+    budget = time_budget(args.budget, args.every, measure)
     model.fit(
         batches,
         shuffle=False,
@@ -281,7 +285,7 @@ def short_label(text: str) -> str:
 
 
 def plot(rows, path, metric="fd_digits", x="seconds"):
-    """Draws `metric` against `x` (`seconds` or `cpu_seconds`) per trial, the Pareto front dashed."""
+    """Draws `metric` against `x` (`seconds` or `cpu_seconds`) per trial, and the Pareto front."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -386,7 +390,9 @@ def main(argv=None):
         ]
         for (name, _), process in zip(trials[start : start + args.parallel], running):
             output, _ = process.communicate()
-            found = [json.loads(line[7:]) for line in output.splitlines() if line.startswith("RESULT ")]
+            found = [
+                json.loads(line[7:]) for line in output.splitlines() if line.startswith("RESULT ")
+            ]
             if process.returncode != 0 or not found:
                 raise SystemExit(f"trial {name!r} failed (exit {process.returncode})")
             rows += found

@@ -1,4 +1,4 @@
-"""The time-to-quality benchmark: trial parsing, recipe overrides, the Pareto front, one tiny run."""
+"""The time-to-quality benchmark: trials, recipe overrides, the Pareto front, one tiny run."""
 
 import csv
 
@@ -22,7 +22,9 @@ def test_values_and_trials_parse():
 
 
 def test_grid_is_every_combination_or_a_seeded_draw():
-    trials = time_to_quality.grid_trials(["model.width=16,32", "model.loss=hinge,non_saturating"], None, 0)
+    trials = time_to_quality.grid_trials(
+        ["model.width=16,32", "model.loss=hinge,non_saturating"], None, 0
+    )
     assert len(trials) == 4
     assert {tuple(sorted(s.items())) for _, s in trials} == {
         (("model.loss", loss), ("model.width", width))
@@ -75,7 +77,9 @@ def test_a_tiny_trial_writes_rows_and_a_plot(tmp_path):
             str(figure),
         ]
     )
-    assert rows and rows[-1]["seconds"] >= 1  # the first step (tracing included) may pass the budget
+    assert (
+        rows and rows[-1]["seconds"] >= 1
+    )  # the first step (tracing included) may pass the budget
     with open(out, newline="") as f:
         written = list(csv.DictReader(f))
     assert [r["trial"] for r in written] == ["tiny"] * len(rows)
