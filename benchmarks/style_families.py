@@ -366,9 +366,9 @@ def worker(args):
             best_fit, best_loop = 0.0, 0.0
             for _ in range(args.repeats):
                 fit_rate, loop_rate, settings = time_pair(backend, name, size, args)
+                best_fit, best_loop = max(best_fit, fit_rate), max(best_loop, loop_rate)
             if args.threads:
                 settings += f" threads={args.threads}"
-                best_fit, best_loop = max(best_fit, fit_rate), max(best_loop, loop_rate)
             rows.append(
                 {
                     "backend": backend,

@@ -13,6 +13,7 @@ discriminator = dcgan.dcgan_discriminator((32, 32, 3), width=64, spectral_norm=T
 import keras
 from keras import layers
 
+from keras_gans.networks.convolution import Conv2D
 from keras_gans.networks.transposed import Conv2DTranspose
 
 
@@ -138,7 +139,7 @@ def discriminator_features(
     _, doublings = upsampling_plan(image_shape[0])
     filters = width
     for i in range(max(doublings, 1)):
-        conv = layers.Conv2D(
+        conv = Conv2D(
             min(filters, channel_max), kernel_size, strides=2, padding="same", name=f"conv_{i}"
         )
         x = maybe_spectral_norm(conv, spectral_norm)(x)

@@ -6,6 +6,21 @@ import os
 import platform
 
 
+def jax_on_cpu() -> bool:
+    """True on JAX with a CPU as the default device, where XLA's CPU convolutions are slow.
+
+    The networks take other, numerically equal routes there (see
+    `networks.transposed`, `networks.convolution` and `networks.filtered_lrelu`).
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
 def describe_device() -> str:
     """What training runs on, e.g. `"2 CPU cores"` or `"NVIDIA H100 80GB HBM3"`."""
     import keras
