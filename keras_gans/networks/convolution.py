@@ -88,6 +88,15 @@ def conv_2d(inputs, kernel, strides, padding="same"):
     return ops.conv(inputs, kernel, strides=strides, padding=padding)
 
 
+def bias_and_activation(layer, outputs):
+    """What Keras' convolution layers do after the convolution: `layer`'s bias, then activation."""
+    if layer.use_bias:
+        outputs = ops.add(outputs, ops.reshape(layer.bias, (1, 1, 1, layer.filters)))
+    if layer.activation is not None:
+        return layer.activation(outputs)
+    return outputs
+
+
 @_register
 class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` computed by `conv_2d` where it can be.
@@ -114,8 +123,4 @@ class Conv2D(keras.layers.Conv2D):
         if not plain:
             return super().call(inputs)
         outputs = conv_2d(inputs, self.kernel, self.strides, self.padding)
-        if self.use_bias:
-            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
+        return bias_and_activation(self, outputs)

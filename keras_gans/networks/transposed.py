@@ -21,6 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans.networks.convolution import bias_and_activation
 from keras_gans.utils.device import jax_on_cpu
 
 _register = keras.saving.register_keras_serializable(package="keras_gans")
@@ -170,8 +171,4 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         if not plain:
             return super().call(inputs)
         outputs = conv_transpose_2d(inputs, self.kernel, self.strides, self.padding)
-        if self.use_bias:
-            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
+        return bias_and_activation(self, outputs)
