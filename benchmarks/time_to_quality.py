@@ -211,8 +211,9 @@ def worker(args, name, settings):
 
     def measure(seconds, steps):
         model._sync_training_state()
-        results = fid.evaluate()
-        predicted = classify(np.clip(fid._generate(), -1, 1)).argmax(-1)
+        images = np.clip(fid._generate(), -1, 1)
+        results = fid.evaluate(images)
+        predicted = classify(images).argmax(-1)
         shares = np.bincount(predicted, minlength=10) / len(predicted)
         row = {
             "recipe": args.recipe,

@@ -178,3 +178,18 @@ def test_precision_recall_need_kept_reference_features(real, tmp_path):
         callback.on_train_begin()
     with pytest.raises(ValueError, match="precision_recall_k"):
         _callback(images, tmp_path, precision_recall_k=0)
+
+
+def test_evaluate_measures_given_images_without_generating(real, tmp_path):
+    images, _ = real
+    gan = _dcgan()
+    callback = _callback(images, tmp_path)
+    callback.set_model(gan)
+    generated = callback._generate()
+    calls = []
+    gan.generate = lambda *args, **kwargs: calls.append(args) or generated
+    given = callback.evaluate(generated)
+    assert calls == []
+    assert given == callback.evaluate()
+    assert len(calls) == 1
+    assert given["fid"] > 0.0
