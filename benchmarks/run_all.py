@@ -7,7 +7,8 @@ Runs the per-family benchmarks, each into its own CSV under `benchmarks/results/
 - `style_families.py`: StyleGAN2 and R3GAN at 32x32 and 64x64;
 - `translation.py`: Pix2Pix and CycleGAN at 64x64 (per backend);
 - `tutorial_loop.py`: the TensorFlow DCGAN tutorial's networks, `fit` (both update rules)
-  against the tutorial's own loop, medians over several processes;
+  against the tutorial's own loop, medians over several processes; `tutorial_keras_gans`
+  runs it again with keras-gans' drop-in `Conv2D`/`Conv2DTranspose` on TensorFlow and JAX;
 - `large_images.py`: DCGAN and ConditionalGAN at 64, 128 and 256 pixels (images/s of
   `fit` and peak memory; no loop);
 
@@ -88,6 +89,17 @@ FAMILIES = {
             + ["--images", "1280", "--epochs", "2", "--note", "1280 digits per epoch, 2 epochs"],
         ],
     ),
+    # The same networks with keras-gans' drop-in Conv2D / Conv2DTranspose, both backends
+    # in one run: on TensorFlow the layers are Keras' own, on JAX's CPU they take routes.
+    "tutorial_keras_gans": (
+        "tutorial_cpu_keras_gans.csv",
+        [
+            ["-m", "benchmarks.tutorial_loop", "--backends", "tensorflow", "jax"]
+            + ["--convolutions", "keras_gans", "--repeats", "1", "--images", "1280"]
+            + ["--epochs", "2", "--variants", "loop", "fit_simultaneous", "fit_alternating"]
+            + ["--note", "keras-gans Conv2D/Conv2DTranspose; 1280 digits per epoch, 2 epochs"],
+        ],
+    ),
     "large": ("large_images_cpu.csv", [["-m", "benchmarks.large_images"]]),
 }
 
@@ -157,20 +169,22 @@ def merged_rows():
                     **_rates(row),
                 }
             )
-    rows += _tutorial_rows() + _large_image_rows()
+    rows += _tutorial_rows("tutorial", "TF tutorial DCGAN")
+    rows += _tutorial_rows("tutorial_keras_gans", "TF tutorial DCGAN, keras-gans convolutions")
+    rows += _large_image_rows()
     for row in rows:
         row.setdefault("dtype", "float32")
     return rows
 
 
-def _tutorial_rows():
+def _tutorial_rows(family, label):
     """One row per backend and update rule: medians over processes, against the loop's.
 
     The default rule is also set against `loop_alternating`, the hand-written loop of
     that rule, which tells `fit`'s own cost apart from the rule's.
     """
     rows = []
-    medians = [row for row in _read(FAMILIES["tutorial"][0]) if row["process"] == "median"]
+    medians = [row for row in _read(FAMILIES[family][0]) if row["process"] == "median"]
 
     def latest(variant, backend):
         found = [r for r in medians if r["variant"] == variant and r["backend"] == backend]
@@ -180,11 +194,10 @@ def _tutorial_rows():
         if row["variant"].startswith("loop"):
             continue
         rule = row["variant"].split("_", 1)[1]
-        against = [("loop", f"TF tutorial DCGAN, update={rule}")]
+        against = [("loop", f"{label}, update={rule}")]
         if rule == "alternating":
-            against.append(
-                ("loop_alternating", "TF tutorial DCGAN, update=alternating, vs that rule's loop")
-            )
+            loop_label = f"{label}, update=alternating, vs that rule's loop"
+            against.append(("loop_alternating", loop_label))
         for loop_variant, model in against:
             loop = latest(loop_variant, row["backend"])
             if loop is None:
@@ -195,7 +208,7 @@ def _tutorial_rows():
             spread = f"spread between processes {float(row['spread']):.0%}"
             rows.append(
                 {
-                    "family": "tutorial",
+                    "family": family,
                     "model": model,
                     "backend": row["backend"],
                     "image_shape": "28x28x1",
@@ -204,7 +217,7 @@ def _tutorial_rows():
                     "loop_images_per_s": loop["images_per_s"],
                     "fit_over_loop": round(ratio, 3),
                     "settings": f"median of processes, {spread}; {row['note']}".rstrip("; "),
-                    "source": FAMILIES["tutorial"][0],
+                    "source": FAMILIES[family][0],
                 }
             )
     return rows

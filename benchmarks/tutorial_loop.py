@@ -43,6 +43,7 @@ import time
 
 from benchmarks.csv_rows import append_rows, processor_name
 from benchmarks.throughput import jax_gan_state
+from benchmarks.tutorial_networks import NOISE_DIM, tutorial_losses, tutorial_networks
 
 VARIANTS = (
     "loop",
@@ -52,62 +53,6 @@ VARIANTS = (
     "loop_extra_forward",
 )
 BATCH_SIZE = 256
-NOISE_DIM = 100
-
-
-def tutorial_networks():
-    """The tutorial's `make_generator_model()` and `make_discriminator_model()`."""
-    from keras import Sequential, layers
-
-    generator = Sequential(
-        [
-            layers.Input((NOISE_DIM,)),
-            layers.Dense(7 * 7 * 256, use_bias=False),
-            layers.BatchNormalization(),
-            layers.LeakyReLU(),
-            layers.Reshape((7, 7, 256)),
-            layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
-            layers.BatchNormalization(),
-            layers.LeakyReLU(),
-            layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
-            layers.BatchNormalization(),
-            layers.LeakyReLU(),
-            layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False),
-            layers.Activation("tanh"),
-        ]
-    )
-    discriminator = Sequential(
-        [
-            layers.Input((28, 28, 1)),
-            layers.Conv2D(64, 5, strides=2, padding="same"),
-            layers.LeakyReLU(),
-            layers.Dropout(0.3),
-            layers.Conv2D(128, 5, strides=2, padding="same"),
-            layers.LeakyReLU(),
-            layers.Dropout(0.3),
-            layers.Flatten(),
-            layers.Dense(1),
-        ]
-    )
-    return generator, discriminator
-
-
-def tutorial_losses():
-    """The tutorial's `discriminator_loss(real, fake)` and `generator_loss(fake)`."""
-    import keras
-    from keras import ops
-
-    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    def discriminator_loss(real_output, fake_output):
-        real_loss = cross_entropy(ops.ones_like(real_output), real_output)
-        fake_loss = cross_entropy(ops.zeros_like(fake_output), fake_output)
-        return real_loss + fake_loss
-
-    def generator_loss(fake_output):
-        return cross_entropy(ops.ones_like(fake_output), fake_output)
-
-    return discriminator_loss, generator_loss
 
 
 def _tensorflow_epoch(
@@ -344,7 +289,7 @@ LOOPS = {
 }
 
 
-def worker(variant, epochs, count):
+def worker(variant, epochs, count, convolutions="keras"):
     import keras
 
     import keras_gans
@@ -355,7 +300,7 @@ def worker(variant, epochs, count):
     if images.min() < -1 or images.max() > 1:
         raise SystemExit("mnist5k images are not in [-1, 1]")
     keras.utils.set_random_seed(0)
-    generator, discriminator = tutorial_networks()
+    generator, discriminator = tutorial_networks(convolutions)
     g_optimizer, d_optimizer = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
     backend = keras.backend.backend()
     seconds = []
@@ -398,9 +343,10 @@ def spread(values):
     return (max(values) - min(values)) / statistics.median(values)
 
 
-def measure(backend, variant, epochs, count, extra_env):
+def measure(backend, variant, epochs, count, extra_env, convolutions="keras"):
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
     command = [sys.executable, "-m", "benchmarks.tutorial_loop", "--worker", variant]
+    command += ["--convolutions", convolutions]
     command += ["--epochs", str(epochs), "--images", str(count)]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
@@ -419,12 +365,23 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="CSV file (default by device)")
     parser.add_argument("--note", default="", help="what differs in this run, for the CSV")
     parser.add_argument(
+        "--convolutions",
+        choices=("keras", "keras_gans"),
+        default="keras",
+        help="the tutorial's Keras layers, or keras-gans' drop-in Conv2D/Conv2DTranspose "
+        "(rows go to tutorial_<device>_keras_gans.csv)",
+    )
+    parser.add_argument(
         "--env", nargs="+", default=[], metavar="NAME=VALUE", help="set in every worker"
     )
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.worker, args.epochs, args.images)), flush=True)
+        print(
+            "RESULT "
+            + json.dumps(worker(args.worker, args.epochs, args.images, args.convolutions)),
+            flush=True,
+        )
         return None
 
     import keras
@@ -440,7 +397,9 @@ def main(argv=None):
         speeds = {variant: [] for variant in args.variants}
         for repeat in range(args.repeats):
             for variant in args.variants:
-                result = measure(backend, variant, args.epochs, args.images, extra_env)
+                result = measure(
+                    backend, variant, args.epochs, args.images, extra_env, args.convolutions
+                )
                 speeds[variant].append(result["images_per_s"])
                 print(f"{backend:>10} {variant:>16} process {repeat}: {result['images_per_s']}")
                 rows.append(_row(backend, device, variant, str(repeat), result["images_per_s"]))
@@ -462,7 +421,8 @@ def main(argv=None):
             print(f"{backend:>10} default rule: fit / hand-written loop {rule_ratio:.3f}")
     slug = device.split(" (")[0].replace(" ", "_").lower()
     name = "cpu" if "CPU" in device else slug
-    out = args.out or os.path.join("benchmarks", "results", f"tutorial_{name}.csv")
+    suffix = "_keras_gans" if args.convolutions == "keras_gans" else ""
+    out = args.out or os.path.join("benchmarks", "results", f"tutorial_{name}{suffix}.csv")
     append_rows(out, [{**row, "keras_version": keras.__version__} for row in rows])
     print(f"Wrote {out}")
     return rows

@@ -65,3 +65,24 @@ def test_gradients_on_jax_equal_keras_conv(size, strides):
     keras_own = gradients(lambda x, k: ops.conv(x, k, strides, "same"))(x, kernel)
     for got, expected in zip(ours, keras_own):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+
+
+def test_public_layers_drop_into_the_tf_tutorial_networks():
+    import keras_gans.networks
+    from benchmarks.tutorial_networks import tutorial_networks
+
+    assert keras_gans.networks.Conv2D is Conv2D
+    keras.utils.set_random_seed(0)
+    generator, discriminator = tutorial_networks("keras_gans")
+    keras.utils.set_random_seed(0)
+    stock_generator, stock_discriminator = tutorial_networks("keras")
+    ours = [type(layer) for layer in generator.layers + discriminator.layers]
+    assert ours.count(keras_gans.networks.Conv2DTranspose) == 3 and ours.count(Conv2D) == 2
+    noise = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(generator(noise)),
+        ops.convert_to_numpy(stock_generator(noise)),
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match="convolutions"):
+        tutorial_networks("torch")
