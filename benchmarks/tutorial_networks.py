@@ -14,8 +14,7 @@ def tutorial_networks(convolutions="keras"):
     from keras import Sequential, layers
 
     if convolutions == "keras_gans":
-        from keras_gans.networks.convolution import Conv2D
-        from keras_gans.networks.transposed import Conv2DTranspose
+        from keras_gans.networks import Conv2D, Conv2DTranspose
     elif convolutions == "keras":
         Conv2D, Conv2DTranspose = layers.Conv2D, layers.Conv2DTranspose
     else:
