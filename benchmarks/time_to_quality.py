@@ -50,6 +50,7 @@ FIELDS = [
     "recipe",
     "trial",
     "backend",
+    "precision",
     "threads",
     "seconds",
     "cpu_seconds",
@@ -184,10 +185,12 @@ def worker(args, name, settings):
     from keras_gans.metrics import digits_classifier, extractors
     from keras_gans.runner.build import build_model
     from keras_gans.runner.training_data import fit_inputs, load_training_data
+    from keras_gans.utils.precision import resolve_precision
 
     recipe = recipes.Recipe.from_dict(apply_settings(recipes.get(args.recipe).to_dict(), settings))
     keras.utils.set_random_seed(recipe.seed)
     data = load_training_data(recipe)
+    keras.mixed_precision.set_global_policy(resolve_precision(recipe.precision))
     model = build_model(recipe, image_shape=data.image_shape, num_classes=data.num_classes)
     extractor_name = recipe.evaluation.get("extractor") or "mnist5k_classifier"
     fid = gan_callbacks.FrechetDistance(
@@ -219,6 +222,7 @@ def worker(args, name, settings):
             "recipe": args.recipe,
             "trial": name,
             "backend": keras.backend.backend(),
+            "precision": keras.mixed_precision.global_policy().name,
             "threads": threads,
             "seconds": round(seconds, 1),
             "cpu_seconds": round(seconds * threads, 1),

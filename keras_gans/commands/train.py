@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+from keras_gans.utils.precision import CHOICES as PRECISIONS
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Adds the `train` subcommand to an `argparse` subparsers object."""
@@ -48,6 +50,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--epochs", type=int, metavar="N", help="total epochs to train")
     parser.add_argument("--batch-size", type=int, metavar="N", help="images per step")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="Keras dtype policy to train in (default the recipe's; auto: mixed_bfloat16 on "
+        "TensorFlow or torch with a CPU that has bfloat16 instructions, else float32; kept on "
+        "resume)",
+    )
     parser.add_argument("--out", metavar="DIR", help="run folder (default runs/ARCH-DATASET)")
     parser.add_argument(
         "--resume",
@@ -159,6 +168,7 @@ def train_command(args: argparse.Namespace) -> int:
             data=args.data,
             image_size=image_size,
             max_images=args.max_images,
+            precision=args.precision,
             resume=bool(args.resume),
             evaluate=False if args.no_eval else None,
             lr_scale=args.lr_scale,

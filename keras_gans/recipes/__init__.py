@@ -38,6 +38,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from keras_gans.utils.precision import CHOICES as PRECISIONS
+
 ZOO_ENV_VAR = "KERAS_GANS_ZOO"
 RESULTS_FILE = "results.csv"
 RESULT_COLUMNS = (
@@ -111,7 +113,9 @@ class Recipe:
             its constructor arguments.
         optimizers: `{"discriminator": {...}, "generator": {...}}`, each a
             `keras.optimizers` class name under `"class"` and its config.
-        training: `batch_size`, `epochs`, `seed`.
+        training: `batch_size`, `epochs`, `seed`, and `precision`
+            (`"float32"`, the default, `"mixed_bfloat16"`, `"mixed_float16"`,
+            or `"auto"`: see `keras_gans.utils.precision.resolve_precision`).
         dataset: `name` (a `keras_gans.data` name or a folder) and
             optionally `image_size` and `max_images`.
         hub: `repo_id`, the Hub repo the recipe publishes to.
@@ -149,6 +153,10 @@ class Recipe:
     @property
     def seed(self) -> int:
         return int(self.training.get("seed", 0))
+
+    @property
+    def precision(self) -> str:
+        return str(self.training.get("precision", "float32"))
 
     @property
     def repo_id(self) -> str | None:
@@ -204,6 +212,7 @@ class Recipe:
         data: str | None = None,
         image_size: int | None = None,
         max_images: int | None = None,
+        precision: str | None = None,
     ) -> Recipe:
         """A copy with command-line style overrides applied.
 
@@ -216,12 +225,15 @@ class Recipe:
             data: a folder or dataset name replacing the recipe's dataset.
             image_size: resize images to this size.
             max_images: train on at most this many images.
+            precision: the `[training] precision` to train in.
         """
         recipe = copy.deepcopy(self)
         if epochs is not None:
             recipe.training["epochs"] = epochs
         if batch_size is not None:
             recipe.training["batch_size"] = batch_size
+        if precision is not None:
+            recipe.training["precision"] = precision
         if data is not None:
             recipe.dataset = {"name": os.fspath(data)}
             for key in SHAPE_KEYS:
@@ -258,6 +270,11 @@ def check(recipe: Recipe, where: str) -> None:
                 f"{where}: [training] {key} must be a positive integer; "
                 f"received {recipe.training.get(key)!r}."
             )
+    if recipe.training.get("precision", "float32") not in PRECISIONS:
+        raise ValueError(
+            f"{where}: [training] precision must be one of {', '.join(PRECISIONS)}; "
+            f"received {recipe.training.get('precision')!r}."
+        )
     for role in recipe.optimizer_roles:
         config = recipe.optimizers.get(role)
         if not isinstance(config, dict) or "class" not in config:
@@ -350,7 +367,8 @@ def resolve(name_or_arch: str | Recipe, data: str | None = None, **overrides) ->
     Args:
         name_or_arch: a recipe name, a `Recipe`, or an architecture.
         data: a folder or dataset name to train on instead of the recipe's.
-        **overrides: `epochs`, `batch_size`, `image_size`, `max_images`.
+        **overrides: `epochs`, `batch_size`, `image_size`, `max_images`,
+            `precision`.
 
     Example:
 

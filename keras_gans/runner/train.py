@@ -39,6 +39,7 @@ from keras_gans.runner.run_callbacks import (
 from keras_gans.runner.training_data import check_data_fits, fit_inputs, load_training_data
 from keras_gans.utils import files
 from keras_gans.utils.device import describe_device
+from keras_gans.utils.precision import global_policy, resolve_precision
 from keras_gans.utils.version import VERSION
 
 
@@ -75,6 +76,7 @@ def train(
     data: str | None = None,
     image_size: int | None = None,
     max_images: int | None = None,
+    precision: str | None = None,
     resume: bool = False,
     evaluate: bool | None = None,
     max_loss: float | None = None,
@@ -120,6 +122,10 @@ def train(
         data: a folder of images (or dataset name) replacing the recipe's dataset.
         image_size: resize the images to this size.
         max_images: train on at most this many images.
+        precision: the recipe's `[training] precision` instead (`"float32"`,
+            `"mixed_bfloat16"`, `"mixed_float16"` or `"auto"`). The run trains
+            under that Keras dtype policy and records it; a resumed run keeps
+            the policy it started with.
         resume: carry on a finished or diverged run, or insist that there is a
             run to carry on.
         evaluate: compute the recipe's metrics during training (default True; a
@@ -160,20 +166,39 @@ def train(
             batch_size=batch_size,
             image_size=image_size,
             max_images=max_images,
+            precision=precision,
         )
-    out_dir = os.fspath(out_dir) if out_dir is not None else run_folder.default_out_dir(recipe)
-    setup = distribute.process_setup()
-    processes.start_data_parallel(setup)
     kwargs = dict(
         evaluate=evaluate,
         max_loss=max_loss,
         lr_scale=lr_scale,
         backup_every=backup_every,
         stream=stream,
-        verbose=verbose if setup.is_chief else 0,
         callbacks=callbacks,
         model_overrides=model_overrides,
     )
+    out_dir = os.fspath(out_dir) if out_dir is not None else run_folder.default_out_dir(recipe)
+    with global_policy(_run_policy(out_dir, recipe)):
+        return _train_process(out_dir, recipe, started, resume, epochs, verbose, **kwargs)
+
+
+def _run_policy(out_dir, recipe) -> str:
+    """The dtype policy of a run: the one it started with, else its recipe's precision."""
+    try:
+        _, previous = run_folder.run_status(out_dir)
+    except ValueError:  # not a run folder: `_train_into` says so
+        previous = None
+    if previous and previous.get("precision"):
+        return previous["precision"]
+    if recipe is None and previous:
+        recipe = Recipe.from_dict(previous["recipe"])
+    return resolve_precision(recipe.precision if recipe is not None else "float32")
+
+
+def _train_process(out_dir, recipe, started, resume, epochs, verbose, **kwargs):
+    setup = distribute.process_setup()
+    processes.start_data_parallel(setup)
+    kwargs["verbose"] = verbose if setup.is_chief else 0
     if setup.is_chief:
         return _train_into(out_dir, recipe, setup, started, resume=resume, epochs=epochs, **kwargs)
     # Process 0 writes the run folder; this one trains alike into a scratch copy.
@@ -247,6 +272,7 @@ def _train_into(
         "recipe": recipe.to_dict(),
         "options": options,
         "backend": keras.backend.backend(),
+        "precision": keras.mixed_precision.global_policy().name,
         "device": describe_device(),
         "keras_gans_version": VERSION,
         "keras_version": keras.__version__,
