@@ -66,6 +66,9 @@ FIELDS = [
     "command",
 ]
 
+# Recipe keys a trial may set although the recipe leaves them at their defaults.
+OPTIONAL_KEYS = {"training.precision", "training.seed"}
+
 # A class counts as covered when at least this share of the generated images is read as it
 # (a tenth of the share of uniform digits).
 COVERED_SHARE = 0.01
@@ -123,7 +126,7 @@ def apply_settings(recipe_dict: dict, settings: dict) -> dict:
         for part in path:
             targets = [node[name] for node in targets for name in (node if part == "*" else [part])]
         for target in targets:
-            if last not in target and path and path[0] != "model":
+            if last not in target and path and path[0] != "model" and key not in OPTIONAL_KEYS:
                 raise SystemExit(f"{key!r}: the recipe has no {last!r} there.")
             target[last] = tuple(value) if isinstance(value, list) else value
     return recipe_dict
@@ -303,7 +306,7 @@ def plot(rows, path, metric="fd_digits", x="seconds"):
     figure, axis = plt.subplots(figsize=(8, 5))
     for index, label in enumerate(dict.fromkeys(labels[id(r)] for r in rows)):
         points = [(float(r[x]), float(r[metric])) for r in rows if labels[id(r)] == label]
-        style = ("-", "--", ":")[index // 10]
+        style = ("-", "--", ":", "-.")[index // 10 % 4]  # ten colours per line style
         axis.plot(*zip(*points), style, marker="o", markersize=3, label=label)
     front = pareto_front([(float(r[x]), float(r[metric])) for r in rows])
     axis.plot(*zip(*front), color="black", linewidth=4, alpha=0.25, label="Pareto front")

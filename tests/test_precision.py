@@ -7,6 +7,7 @@ import pytest
 
 from keras_gans import recipes, runner
 from keras_gans.commands import train as train_command
+from keras_gans.runner import run_folder
 from keras_gans.utils.precision import cpu_flags, global_policy, resolve_precision
 
 BACKEND = keras.backend.backend()
@@ -62,6 +63,7 @@ def test_a_run_trains_and_resumes_in_its_precision(tmp_path):
     assert model.dtype_policy.name == "mixed_bfloat16"
     assert str(model.generate(2).dtype).endswith("float32")
     assert "mixed_bfloat16" in (out / "README.md").read_text()
+    assert run_folder.result_row(run, "keras-gans train")["device"].endswith(", mixed_bfloat16")
 
     # Carried on without a recipe: the policy it started with, not the float32 default.
     resumed = runner.train(None, out, epochs=2, resume=True, **TINY)

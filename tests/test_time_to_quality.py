@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks import time_to_quality
 from keras_gans import recipes
+from keras_gans.utils.precision import resolve_precision
 
 
 def test_values_and_trials_parse():
@@ -44,9 +45,11 @@ def test_settings_override_the_recipe():
             "optimizers.*.learning_rate": 1e-3,
             "model.augment": ["translation"],
             "training.batch_size": 64,
+            "training.precision": "mixed_bfloat16",
         },
     )
     recipe = recipes.Recipe.from_dict(data)
+    assert recipe.precision == "mixed_bfloat16"
     assert recipe.optimizers["generator"]["learning_rate"] == 1e-3
     assert recipe.optimizers["discriminator"]["learning_rate"] == 1e-3
     assert recipe.model["augment"] == ("translation",)
@@ -85,4 +88,13 @@ def test_a_tiny_trial_writes_rows_and_a_plot(tmp_path):
     assert [r["trial"] for r in written] == ["tiny"] * len(rows)
     assert all(0 <= int(r["classes_covered"]) <= 10 and float(r["fd_digits"]) > 0 for r in written)
     assert "200 generated" in written[0]["protocol"]
+    assert written[0]["precision"] == resolve_precision("auto")  # the recipe's precision
     assert figure.read_text().lstrip().startswith("<?xml")
+
+    # --plot-only redraws it from the CSV, however many trials it holds.
+    many = [{**written[-1], "trial": f"trial{i}"} for i in range(45)]
+    with open(out, "a", newline="") as f:
+        csv.DictWriter(f, fieldnames=list(written[0])).writerows(many)
+    figure.unlink()
+    time_to_quality.main(["dcgan.mnist5k", "--plot-only", "--out", str(out), "--plot", str(figure)])
+    assert "trial44" in figure.read_text()

@@ -172,10 +172,13 @@ def result_row(run: dict, command: str) -> dict:
             f"{metrics['feature_extractor']} features, {metrics.get('num_samples')} generated "
             f"vs {metrics.get('reference', 'training images')}"
         )
+    device = run["device"]
+    if run.get("precision", "float32") != "float32":  # e.g. "2 CPU cores (x86_64), mixed_bfloat16"
+        device += f", {run['precision']}"
     return {
         "recipe": run["recipe"]["name"],
         "backend": run["backend"],
-        "device": run["device"],
+        "device": device,
         "epochs": run["epochs_done"],
         "wall_time_s": round(run["wall_time_s"]),
         "images_per_s": round(run["images_per_s"] or 0),

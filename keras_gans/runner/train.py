@@ -328,7 +328,8 @@ def _train_into(
     print(
         f"Training {recipe.name}: {recipe.model_class} on {images_data.num_images} images of "
         f"{'x'.join(map(str, images_data.image_shape))} from {images_data.name}, "
-        f"{keras.backend.backend()} backend on {run['device']}, "
+        f"{keras.backend.backend()} backend on {run['device']}"
+        f"{'' if run['precision'] == 'float32' else ' in ' + run['precision']}, "
         f"epochs {initial_epoch + 1}-{epochs}, batch size {recipe.batch_size} -> {out_dir}"
     )
     try:
