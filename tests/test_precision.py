@@ -71,3 +71,15 @@ def test_a_run_trains_and_resumes_in_its_precision(tmp_path):
     assert json.loads((out / "run.json").read_text())["epochs_done"] == 2
     assert keras.saving.load_model(out / "model.keras").dtype_policy.name == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_metric_networks_stay_float32_under_a_mixed_policy(monkeypatch):
+    from keras_gans.metrics import digits_classifier, extractors
+
+    monkeypatch.setattr(extractors, "_BUILT", {})  # built afresh, under the policy below
+    with global_policy("mixed_bfloat16"):
+        named = extractors.get_feature_extractor(digits_classifier.OFFLINE_EXTRACTOR)
+        direct = digits_classifier.offline_extractor()
+        classifier = digits_classifier._trained_classifier()
+    for model in (named.model, direct.model, classifier):
+        assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}

@@ -14,6 +14,7 @@ import numpy as np
 from keras_gans.data import builtin, pixels
 from keras_gans.metrics.extractors import FeatureExtractor, register_extractor
 from keras_gans.utils import files
+from keras_gans.utils.precision import global_policy
 
 OFFLINE_EXTRACTOR = "mnist5k_classifier"
 _CLASSIFIER_EPOCHS = 6
@@ -64,7 +65,8 @@ def offline_extractor(weights: str | None = None):
     ```
     """
     classifier = _trained_classifier(weights)
-    encoder = keras.Model(classifier.input, classifier.get_layer("features").output)
+    with global_policy("float32"):
+        encoder = keras.Model(classifier.input, classifier.get_layer("features").output)
 
     def to_28x28(images):
         return pixels.resize_images(images, 28)
@@ -123,14 +125,19 @@ def label_agreement(generate, num_classes=10, per_class=200, seed=0, weights=Non
 
 
 def _trained_classifier(weights=None):
-    """The classifier with `weights`, else the cached ones (trained once if missing)."""
-    classifier = _classifier()
-    path = weights or _extractor_path()
-    if not os.path.exists(path):
-        if weights is not None:
-            raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
-        _train_classifier(classifier, path)
-    classifier.load_weights(path)
+    """The classifier with `weights`, else the cached ones (trained once if missing).
+
+    Built, trained and run in float32 whatever the global dtype policy (a run in
+    `mixed_bfloat16` measures with the same features as one in float32).
+    """
+    with global_policy("float32"):
+        classifier = _classifier()
+        path = weights or _extractor_path()
+        if not os.path.exists(path):
+            if weights is not None:
+                raise FileNotFoundError(f"No weights file {weights!r} for the {OFFLINE_EXTRACTOR}.")
+            _train_classifier(classifier, path)
+        classifier.load_weights(path)
     return classifier
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_gans.utils.precision import global_policy
+
 INCEPTION_SIZE = 299
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 FID_INCEPTION_SIZE = 299
@@ -459,6 +461,8 @@ def get_feature_extractor(
         key = (extractor, weights)
         if key not in _BUILT:
             builder = EXTRACTORS[extractor]
-            _BUILT[key] = builder() if weights == DEFAULT_WEIGHTS else builder(weights=weights)
+            # float32 under any global policy: a metric's protocol includes its arithmetic.
+            with global_policy("float32"):
+                _BUILT[key] = builder() if weights == DEFAULT_WEIGHTS else builder(weights=weights)
         return _BUILT[key]
     return FeatureExtractor(extractor, name=name)
