@@ -23,6 +23,15 @@ def jax_on_cpu() -> bool:
 
 def describe_device() -> str:
     """What training runs on, e.g. `"2 CPU cores"` or `"NVIDIA H100 80GB HBM3"`."""
+    name = accelerator_name()
+    if name is not None:
+        return name
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} CPU cores ({platform.machine()})"
+
+
+def accelerator_name() -> str | None:
+    """The first accelerator of the Keras backend in use (e.g. a GPU's name), or None on CPU."""
     import keras
 
     backend = keras.backend.backend()
@@ -47,5 +56,4 @@ def describe_device() -> str:
                 return details.get("device_name", "GPU")
     except Exception:  # A device query must never stop training.
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cores} CPU cores ({platform.machine()})"
+    return None

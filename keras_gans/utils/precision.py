@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
+
+from keras_gans.utils.device import accelerator_name
 
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 CHOICES = (*POLICIES, "auto")
@@ -37,7 +38,8 @@ def resolve_precision(precision: str, backend: str | None = None, flags=None) ->
 
     Args:
         precision: `"float32"`, `"mixed_bfloat16"`, `"mixed_float16"` or `"auto"`.
-        backend: the Keras backend (default the one in use).
+        backend: the Keras backend (default the one in use); accelerators are
+            those of the backend in use.
         flags: the CPU's feature flags (default read from `/proc/cpuinfo`).
 
     Example:
@@ -53,22 +55,10 @@ def resolve_precision(precision: str, backend: str | None = None, flags=None) ->
     import keras
 
     backend = backend or keras.backend.backend()
-    if backend not in ("tensorflow", "torch") or _has_accelerator(backend):
+    if backend not in ("tensorflow", "torch") or accelerator_name() is not None:
         return "float32"
     flags = cpu_flags() if flags is None else set(flags)
     return "mixed_bfloat16" if flags.intersection(_BFLOAT16_FLAGS) else "float32"
-
-
-def _has_accelerator(backend: str) -> bool:
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.is_available()
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return False
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 @contextlib.contextmanager
